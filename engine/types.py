@@ -1,0 +1,67 @@
+"""Plain values the engine hands to its callers (CLI, desktop, benchmark)."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from typing import Literal
+
+Label = Literal["Positive", "Negative"]
+LABELS: tuple[Label, Label] = ("Positive", "Negative")
+EMOJI: dict[str, str] = {"Positive": "😄", "Negative": "😞"}
+
+
+@dataclass(frozen=True)
+class MoodResult:
+    """One mood label; ``confidence`` is the chosen label's share of the two labels' probability."""
+
+    text: str
+    label: Label
+    confidence: float
+    latency_ms: float
+    cached: bool
+    evaluated_tokens: int = 0  # tokens llama.cpp evaluated for this call (0 when cached)
+    notice: str | None = None  # e.g. the message was cut to fit the context
+
+    @property
+    def emoji(self) -> str:
+        return EMOJI[self.label]
+
+
+@dataclass(frozen=True)
+class Message:
+    """One chat message; user and assistant text is always tokenized as plain text."""
+
+    role: Literal["system", "user", "assistant"]
+    content: str
+
+
+@dataclass
+class ReplyStats:
+    """What one chat pass cost; filled in while the reply streams."""
+
+    prompt_tokens: int = 0  # tokens in the whole prompt
+    evaluated_tokens: int = 0  # prompt tokens actually evaluated (the rest came from the cache)
+    generated_tokens: int = 0
+    ttft_ms: float = 0.0  # from the call to the first text piece
+    decode_tps: float = 0.0  # generated tokens per second after the first
+    stop_reason: Literal["end", "limit", "cancelled", ""] = ""
+    trimmed_messages: int = 0  # oldest history messages left out to fit the context
+    notices: list[str] = field(default_factory=list)
+
+
+class CancelToken:
+    """A flag another thread sets to stop the current pass; the engine checks it between steps."""
+
+    def __init__(self) -> None:
+        self._event = threading.Event()
+
+    def cancel(self) -> None:
+        self._event.set()
+
+    def reset(self) -> None:
+        self._event.clear()
+
+    @property
+    def cancelled(self) -> bool:
+        return self._event.is_set()

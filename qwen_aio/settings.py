@@ -1,0 +1,107 @@
+"""One typed settings object, stored as JSON in the config folder and merged over defaults."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from qwen_aio import paths
+
+log = logging.getLogger(__name__)
+
+DEFAULT_REPLY_TOKENS = {"short": 32, "normal": 128, "long": 512}
+
+DEFAULT_CHAT_SYSTEM_PROMPT = (
+    "You are a warm, empathetic companion. Reply briefly and kindly in the language the user "
+    "writes in. Acknowledge how they feel before anything else."
+)
+
+
+@dataclass
+class Settings:
+    """Everything a user can change; unknown or invalid keys in the file fall back to defaults."""
+
+    model: str = ""  # catalogue id or .gguf path; "" means the catalogue's default
+    threads: int = 0  # 0 means: the number of physical cores
+    n_ctx: int = 2048
+    reply_length: str = "normal"
+    reply_tokens: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_REPLY_TOKENS))
+    system_prompt: str = DEFAULT_CHAT_SYSTEM_PROMPT
+    language: str = "system"  # "system", "zh" or "en"
+    close_to_tray: bool = True
+    mood_bias: float = 0.0  # added to the Positive-minus-Negative logit gap (calibration)
+
+    @classmethod
+    def load(cls, path: Path | None = None) -> Settings:
+        path = path or paths.settings_file()
+        try:
+            raw = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return cls()
+        except (OSError, ValueError) as exc:
+            log.warning("Settings file %s is unreadable (%s); using defaults", path, exc)
+            return cls()
+        if not isinstance(raw, dict):
+            log.warning("Settings file %s does not hold an object; using defaults", path)
+            return cls()
+        return cls.from_dict(raw)
+
+    @classmethod
+    def from_dict(cls, raw: dict[str, Any]) -> Settings:
+        settings = cls()
+        for f in dataclasses.fields(cls):
+            if f.name not in raw:
+                continue
+            value = raw[f.name]
+            default = getattr(settings, f.name)
+            if f.name == "reply_tokens":
+                if isinstance(value, dict):
+                    merged = dict(default)
+                    for key, n in value.items():
+                        if key in merged and isinstance(n, int) and 1 <= n <= 8192:
+                            merged[key] = n
+                    settings.reply_tokens = merged
+                continue
+            if isinstance(default, bool):
+                ok = isinstance(value, bool)
+            elif isinstance(default, float):
+                ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+                value = float(value) if ok else value
+            else:
+                ok = isinstance(value, type(default)) and not isinstance(value, bool)
+            if ok:
+                setattr(settings, f.name, value)
+            else:
+                log.warning("Ignoring setting %s=%r (expected %s)", f.name, value,
+                            type(default).__name__)
+        settings._clamp()
+        return settings
+
+    def _clamp(self) -> None:
+        self.threads = max(0, min(self.threads, 256))
+        self.n_ctx = max(512, min(self.n_ctx, 32768))
+        if self.reply_length not in self.reply_tokens:
+            self.reply_length = "normal"
+        if self.language not in ("system", "zh", "en"):
+            self.language = "system"
+
+    def save(self, path: Path | None = None) -> None:
+        """Write atomically, so a crash never leaves a half-written settings file."""
+        path = path or paths.settings_file()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".settings-", suffix=".json")
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(dataclasses.asdict(self), fh, ensure_ascii=False, indent=2)
+        os.replace(tmp, path)
+
+    def reply_limit(self, length: str | int | None = None) -> int:
+        """Output-token limit for a preset name (short/normal/long) or an explicit number."""
+        if isinstance(length, int):
+            return max(1, length)
+        return self.reply_tokens.get(length or self.reply_length, self.reply_tokens["normal"])
