@@ -1,0 +1,125 @@
+"""The one place the desktop app touches the Qt-free core, so API changes are fixed here only."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+from engine.types import CancelToken, Message, MoodResult, ReplyStats
+from qwen_aio.settings import Settings
+
+log = logging.getLogger(__name__)
+
+__all__ = [
+    "CancelToken", "Message", "MoodResult", "ReplyStats", "EngineLike", "ReplyStreamLike",
+    "ModelChoice", "Progress", "load_engine", "resolve_model", "download_model",
+    "catalog_choices", "default_model_id", "fallback_model_id", "is_gguf",
+]
+
+
+class ReplyStreamLike(Protocol):
+    """What `Engine.chat` returns: an iterator of text pieces with live `stats`."""
+
+    stats: ReplyStats
+
+    def __iter__(self) -> Iterator[str]: ...
+
+
+class EngineLike(Protocol):
+    """The engine surface the worker uses; the tests' scripted fake implements the same."""
+
+    name: str
+
+    def mood(self, text: str, *, cancel: CancelToken | None = None) -> MoodResult: ...
+
+    def chat(self, history: Sequence[Message], text: str, *, max_tokens: int = 128,
+             system_prompt: str | None = None,
+             cancel: CancelToken | None = None) -> ReplyStreamLike: ...
+
+    def close(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class ModelChoice:
+    """A model the user can run: where it is and what to call it."""
+
+    id: str | None
+    path: Path
+    title: str
+    notice: str | None = None
+
+
+@dataclass(frozen=True)
+class Progress:
+    """Download progress in plain numbers, for the setup dialog's bar and speed label."""
+
+    done_bytes: int
+    total_bytes: int | None
+    bytes_per_s: float
+    stage: str
+
+
+def load_engine(choice: ModelChoice, settings: Settings) -> EngineLike:
+    """Load the real llama.cpp engine (slow: call it only from the worker thread)."""
+    from engine import Engine
+
+    return Engine.load(
+        choice.path,
+        threads=settings.threads or None,
+        n_ctx=settings.n_ctx,
+        mood_bias=settings.mood_bias,
+        name=choice.title,
+    )
+
+
+def resolve_model(settings: Settings, requested: str | None = None) -> ModelChoice:
+    """The model to run from disk; raises ModelNotFound when the setup dialog is needed."""
+    from models.resolve import resolve
+
+    found = resolve(requested, settings.model)
+    return ModelChoice(found.id, Path(found.path), found.title, found.notice)
+
+
+def download_model(model_id: str, progress: Callable[[Progress], None] | None,
+                   cancel: threading.Event) -> Path:
+    """Fetch a catalogue model (blocking; run it off the UI thread)."""
+    from models.download import download
+
+    def forward(p: Any) -> None:
+        if progress is not None:
+            progress(Progress(p.done_bytes, p.total_bytes, p.bytes_per_s, p.stage))
+
+    return Path(download(model_id, progress=forward, cancel=cancel))
+
+
+def default_model_id() -> str:
+    from models.catalog import DEFAULT_MODEL_ID
+
+    return DEFAULT_MODEL_ID
+
+
+def fallback_model_id() -> str:
+    from models.catalog import FALLBACK_MODEL_ID
+
+    return FALLBACK_MODEL_ID
+
+
+def catalog_choices() -> list[tuple[str, str, bool]]:
+    """(id, title, on disk) for every catalogue model, for the settings dialog."""
+    from models.catalog import CATALOG
+    from models.store import is_present
+
+    return [(spec.id, spec.title, is_present(spec.id)) for spec in CATALOG.values()]
+
+
+def is_gguf(path: Path) -> bool:
+    """A cheap check before a user's file is accepted: GGUF files start with b"GGUF"."""
+    try:
+        with path.open("rb") as fh:
+            return fh.read(4) == b"GGUF"
+    except OSError:
+        return False

