@@ -1,0 +1,107 @@
+"""The engine: one GGUF model in memory, a mood pass and a chat pass, each with its own context.
+
+Not thread-safe (neither is llama.cpp's context): call it from one thread. Another thread may
+only set a CancelToken.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from engine.chat import ChatPass, ReplyStream
+from engine.mood import MoodPass
+from engine.native import default_threads, load_model
+from engine.prompts import PromptFormat
+from engine.types import CancelToken, Message, MoodResult
+from models.store import check_header
+from qwen_aio.errors import EmptyInput
+from qwen_aio.settings import DEFAULT_CHAT_SYSTEM_PROMPT
+
+log = logging.getLogger(__name__)
+
+
+class Engine:
+    """Load once with `Engine.load`; then `mood()` and `chat()` as often as needed; `close()`."""
+
+    def __init__(self, model_path: Path, *, threads: int, n_ctx: int, mood_bias: float,
+                 name: str) -> None:
+        t0 = time.perf_counter()
+        self.path = model_path
+        self.name = name
+        self.threads = threads
+        self._model = load_model(model_path)
+        try:
+            self.format = PromptFormat(self._model)
+            self._mood = MoodPass(self._model, self.format, threads=threads, bias=mood_bias)
+            self._chat = ChatPass(self._model, self.format, threads=threads, n_ctx=n_ctx)
+        except BaseException:
+            self._model.close()
+            raise
+        self.load_ms = (time.perf_counter() - t0) * 1000
+        log.info("Loaded %s (%s template, %d threads) in %.0f ms", name, self.format.name,
+                 threads, self.load_ms)
+
+    @classmethod
+    def load(cls, model_path: str | Path, *, threads: int | None = None, n_ctx: int = 2048,
+             mood_bias: float = 0.0, name: str | None = None) -> Engine:
+        """Check the file is a GGUF (checksums are the caller's: see models.store.verify)."""
+        path = Path(model_path)
+        check_header(path)
+        return cls(path, threads=threads or default_threads(), n_ctx=n_ctx,
+                   mood_bias=mood_bias, name=name or path.name)
+
+    # -- the two passes ---------------------------------------------------------------------------
+
+    def mood(self, text: str, *, cancel: CancelToken | None = None) -> MoodResult:
+        return self._mood.label(text, cancel)
+
+    def chat(self, history: Sequence[Message], text: str, *, max_tokens: int = 128,
+             system_prompt: str | None = None, temperature: float = 0.7,
+             cancel: CancelToken | None = None) -> ReplyStream:
+        if not text.strip():
+            raise EmptyInput()
+        return self._chat.stream(history, text, max_tokens=max(1, max_tokens),
+                                 system_prompt=system_prompt or DEFAULT_CHAT_SYSTEM_PROMPT,
+                                 temperature=temperature, cancel=cancel)
+
+    # -- settings that change without a reload ----------------------------------------------------
+
+    def set_threads(self, threads: int) -> None:
+        self.threads = threads
+        self._mood.ctx.set_threads(threads)
+        self._chat.ctx.set_threads(threads)
+
+    def set_mood_bias(self, bias: float) -> None:
+        self._mood.set_bias(bias)
+
+    # -- introspection (tests, benchmark) ---------------------------------------------------------
+
+    @property
+    def mood_prefix_tokens(self) -> int:
+        return len(self._mood.prefix)
+
+    @property
+    def mood_evaluated_total(self) -> int:
+        return self._mood.ctx.evaluated_total
+
+    @property
+    def chat_evaluated_total(self) -> int:
+        return self._chat.ctx.evaluated_total
+
+    @property
+    def chat_n_ctx(self) -> int:
+        return self._chat.ctx.n_ctx
+
+    def close(self) -> None:
+        self._mood.close()
+        self._chat.close()
+        self._model.close()
+
+    def __enter__(self) -> Engine:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,0 +1,160 @@
+"""The mood pass: a fixed analyst prefix evaluated once, the message, then a grammar-bound label."""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+import unicodedata
+from collections import OrderedDict
+
+import llama_cpp
+import numpy as np
+from llama_cpp import _internals
+
+from engine.grammar import LabelSampler, check_label_grammar
+from engine.native import EvalContext, token_bytes
+from engine.prompts import PromptFormat, mood_messages
+from engine.types import LABELS, CancelToken, Label, MoodResult
+from qwen_aio.errors import EmptyInput
+
+log = logging.getLogger(__name__)
+
+MOOD_MAX_MESSAGE_TOKENS = 480  # longer messages are cut (head and tail kept) with a notice
+
+
+def normalize(text: str) -> str:
+    """The mood cache key: same words, same mood, whatever the spacing or width of characters."""
+    return " ".join(unicodedata.normalize("NFKC", text).split()).casefold()
+
+
+class MoodCache:
+    """A bounded LRU of results keyed by normalized text."""
+
+    def __init__(self, size: int = 1024) -> None:
+        self.size = size
+        self._items: OrderedDict[str, tuple[Label, float]] = OrderedDict()
+
+    def get(self, key: str) -> tuple[Label, float] | None:
+        hit = self._items.get(key)
+        if hit is not None:
+            self._items.move_to_end(key)
+        return hit
+
+    def put(self, key: str, label: Label, confidence: float) -> None:
+        self._items[key] = (label, confidence)
+        self._items.move_to_end(key)
+        while len(self._items) > self.size:
+            self._items.popitem(last=False)
+
+    def clear(self) -> None:
+        self._items.clear()
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
+class MoodPass:
+    """Owns its own context, so the chat pass never evicts the evaluated analyst prefix."""
+
+    def __init__(self, model: _internals.LlamaModel, fmt: PromptFormat, *, threads: int,
+                 bias: float = 0.0, cache_size: int = 1024) -> None:
+        self._model = model
+        self._fmt = fmt
+        self.prefix, self.suffix = fmt.split_at(mood_messages(), slot=len(mood_messages()) - 1)
+        label_tokens = [fmt.plain(label) for label in LABELS]
+        self.max_tokens = max(len(t) for t in label_tokens) + 1  # +1: the grammar's end
+        n_ctx = len(self.prefix) + MOOD_MAX_MESSAGE_TOKENS + len(self.suffix) + self.max_tokens
+        self.ctx = EvalContext(model, n_ctx=_round_up(n_ctx, 256), threads=threads, name="mood")
+        self.budget = self.ctx.n_ctx - len(self.prefix) - len(self.suffix) - self.max_tokens
+        self._first = {label: toks[0] for label, toks in zip(LABELS, label_tokens)}
+        self.bias = bias
+        self.sampler = self._make_sampler(bias)
+        self._first_step = check_label_grammar(self.sampler, self._piece)
+        self.cache = MoodCache(cache_size)
+        self.ctx.feed(self.prefix)  # once: every message reuses it
+        log.info("Mood prefix evaluated once: %d tokens", len(self.prefix))
+
+    def _make_sampler(self, bias: float) -> LabelSampler:
+        table = {}
+        if bias:
+            table = {self._first["Positive"]: bias / 2, self._first["Negative"]: -bias / 2}
+        return LabelSampler(self._model, bias=table)
+
+    def set_bias(self, bias: float) -> None:
+        """Calibrate the decision: positive values favour Positive. Clears the cache."""
+        if bias != self.bias:
+            self.sampler.close()
+            self.sampler = self._make_sampler(bias)
+            self.bias = bias
+            self.cache.clear()
+
+    def _piece(self, token: int) -> str:
+        return token_bytes(self._model, token).decode("utf-8", "replace")
+
+    def label(self, text: str, cancel: CancelToken | None = None) -> MoodResult:
+        t0 = time.perf_counter()
+        key = normalize(text)
+        if not key:
+            raise EmptyInput()
+        hit = self.cache.get(key)
+        if hit is not None:
+            return MoodResult(text, hit[0], hit[1], (time.perf_counter() - t0) * 1000, True)
+        message = self._fmt.plain(text)
+        notice = None
+        if len(message) > self.budget:
+            head = self.budget * 2 // 3
+            message = message[:head] + message[-(self.budget - head):]
+            notice = (f"The message is long: its mood was judged from its first {head} and "
+                      f"last {self.budget - head} tokens.")
+        before = self.ctx.evaluated_total
+        self.ctx.feed(self.prefix + message + self.suffix, cancel)
+        label, confidence = self._decode(cancel)
+        evaluated = self.ctx.evaluated_total - before
+        self.cache.put(key, label, confidence)
+        latency = (time.perf_counter() - t0) * 1000
+        return MoodResult(text, label, confidence, latency, False, evaluated, notice)
+
+    def _decode(self, cancel: CancelToken | None) -> tuple[Label, float]:
+        """Greedy decoding under the grammar; confidence comes from the first (deciding) step."""
+        self.sampler.reset()
+        out = ""
+        confidence = 1.0
+        for step in range(self.max_tokens):
+            ids, logits = self.sampler.allowed(
+                self.ctx.logits(), self._first_step if step == 0 else None)
+            if len(ids) == 0:
+                break
+            best = int(ids[int(np.argmax(logits))])
+            if llama_cpp.llama_vocab_is_eog(self._model.vocab, best):
+                break
+            piece = self._piece(best)
+            if step == 0:
+                confidence = self._confidence(ids, logits, piece)
+            out += piece
+            self.sampler.accept(best)
+            if out in LABELS:
+                break
+            self.ctx.append([best], cancel)
+        if out not in LABELS:  # cannot happen with a valid grammar; never show a wrong label
+            raise RuntimeError(f"mood grammar produced {out!r}")
+        return out, confidence  # type: ignore[return-value]
+
+    def _confidence(self, ids: np.ndarray, logits: np.ndarray, chosen_piece: str) -> float:
+        """Probability mass of the chosen label among the tokens the grammar allows."""
+        m = float(np.max(logits))
+        weights = np.exp(logits - m)
+        chosen = next(lab for lab in LABELS if lab.startswith(chosen_piece))
+        mass = sum(float(w) for t, w in zip(ids, weights)
+                   if chosen.startswith(self._piece(int(t))))
+        total = float(np.sum(weights))
+        value = mass / total if total > 0 else 1.0
+        return 0.5 if math.isnan(value) else min(1.0, max(0.0, value))
+
+    def close(self) -> None:
+        self.sampler.close()
+        self.ctx.close()
+
+
+def _round_up(n: int, step: int) -> int:
+    return (n + step - 1) // step * step

@@ -1,0 +1,182 @@
+"""The thin layer over llama.cpp: load weights once, and contexts that evaluate only what changed.
+
+One `LlamaModel` holds the weights; each pass (mood, chat) owns an `EvalContext` on it, so each
+pass keeps its own KV cache and alternating passes never evict each other's prefix.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import logging
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+import llama_cpp
+import numpy as np
+import numpy.typing as npt
+import psutil
+from llama_cpp import _internals
+
+from engine.types import CancelToken
+from qwen_aio.errors import Cancelled, ModelLoadFailed, QwenAioError
+
+log = logging.getLogger(__name__)
+
+_native_log = logging.getLogger("llama.cpp")
+
+
+@llama_cpp.llama_log_callback
+def _route_native_log(level: int, text: bytes, _data: ctypes.c_void_p) -> None:
+    """llama.cpp talks a lot on stderr; its words belong in our log, at debug level."""
+    if _native_log.isEnabledFor(logging.DEBUG):
+        _native_log.debug("%s", text.decode("utf-8", "replace").rstrip())
+
+
+llama_cpp.llama_log_set(_route_native_log, ctypes.c_void_p(0))
+
+_backend_ready = False
+DECODE_ABORTED = 2
+
+
+class EngineFailure(QwenAioError):
+    """llama.cpp reported an error while evaluating (out of memory, context full)."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(f"The model failed while working ({detail}). Try a shorter message "
+                         "or a smaller context size in the settings.")
+
+
+def default_threads() -> int:
+    """Physical cores: llama-cpp-python's own default halves logical CPUs (1 on a 2-core laptop)."""
+    return psutil.cpu_count(logical=False) or os.cpu_count() or 1
+
+
+def load_model(path: Path) -> _internals.LlamaModel:
+    global _backend_ready
+    if not _backend_ready:
+        llama_cpp.llama_backend_init()
+        _backend_ready = True
+    params = llama_cpp.llama_model_default_params()
+    params.use_mmap = True
+    try:
+        return _internals.LlamaModel(path_model=str(path), params=params, verbose=False)
+    except ValueError as exc:
+        raise ModelLoadFailed(str(path), "llama.cpp refused the file") from exc
+
+
+def common_prefix(a: Sequence[int], b: Sequence[int]) -> int:
+    n = min(len(a), len(b))
+    i = 0
+    while i < n and a[i] == b[i]:
+        i += 1
+    return i
+
+
+class EvalContext:
+    """A llama.cpp context that remembers which tokens its KV cache holds."""
+
+    def __init__(self, model: _internals.LlamaModel, *, n_ctx: int, threads: int,
+                 n_batch: int = 512, name: str = "ctx") -> None:
+        self.name = name
+        self._model = model
+        params = llama_cpp.llama_context_default_params()
+        params.n_ctx = n_ctx
+        params.n_batch = n_batch
+        params.n_ubatch = n_batch
+        params.n_seq_max = 1
+        params.n_threads = threads
+        params.n_threads_batch = threads
+        params.flash_attn_type = llama_cpp.LLAMA_FLASH_ATTN_TYPE_AUTO
+        params.no_perf = True
+        try:
+            self._ctx = _internals.LlamaContext(model=model, params=params, verbose=False)
+        except ValueError as exc:
+            raise ModelLoadFailed(model.path_model, f"could not create a context of {n_ctx} "
+                                  "tokens (not enough memory?)") from exc
+        self._batch = _internals.LlamaBatch(n_tokens=n_batch, embd=0, n_seq_max=1, verbose=False)
+        self.n_ctx = llama_cpp.llama_n_ctx(self._ctx.ctx)
+        self.n_batch = n_batch
+        self.n_vocab = model.n_vocab()
+        self.tokens: list[int] = []  # exactly what the KV cache holds, position by position
+        self.evaluated_total = 0  # every token ever decoded here: tests count reuse with it
+        self._cancel: CancelToken | None = None
+        self._abort_cb = llama_cpp.ggml_abort_callback(self._should_abort)  # keep a reference
+        llama_cpp.llama_set_abort_callback(self._ctx.ctx, self._abort_cb, None)
+
+    @property
+    def ptr(self) -> llama_cpp.llama_context_p:
+        return self._ctx.ctx
+
+    def _should_abort(self, _data: ctypes.c_void_p) -> bool:
+        return self._cancel is not None and self._cancel.cancelled
+
+    def set_threads(self, threads: int) -> None:
+        self._ctx.set_n_threads(threads, threads)
+
+    def _truncate(self, n: int) -> None:
+        if n < len(self.tokens):
+            llama_cpp.llama_memory_seq_rm(self._ctx.memory, 0, n, -1)
+            del self.tokens[n:]
+
+    def feed(self, tokens: Sequence[int], cancel: CancelToken | None = None) -> int:
+        """Make the cache hold ``tokens``, evaluating only the part after the common prefix.
+
+        Returns how many tokens were evaluated; the last token's logits are then available.
+        Raises Cancelled (the cache keeps what was finished) if ``cancel`` is set meanwhile.
+        """
+        if not tokens:
+            raise ValueError("nothing to evaluate")
+        if len(tokens) > self.n_ctx:
+            raise EngineFailure(f"{len(tokens)} tokens do not fit a context of {self.n_ctx}")
+        keep = common_prefix(self.tokens, tokens)
+        if keep == len(tokens):
+            keep -= 1  # the logits of the last token are needed, so evaluate it again
+        self._truncate(keep)
+        return self.append(tokens[keep:], cancel)
+
+    def append(self, tokens: Sequence[int], cancel: CancelToken | None = None) -> int:
+        """Evaluate ``tokens`` after what the cache holds; returns how many were evaluated."""
+        todo = list(tokens)
+        if len(self.tokens) + len(todo) > self.n_ctx:
+            raise EngineFailure(f"{len(self.tokens) + len(todo)} tokens do not fit a context "
+                                f"of {self.n_ctx}")
+        self._cancel = cancel
+        try:
+            for start in range(0, len(todo), self.n_batch):
+                if cancel is not None and cancel.cancelled:
+                    raise Cancelled()
+                chunk = todo[start:start + self.n_batch]
+                self._batch.set_batch(chunk, n_past=len(self.tokens), logits_all=False)
+                rc = llama_cpp.llama_decode(self._ctx.ctx, self._batch.batch)
+                if rc == DECODE_ABORTED:  # drop any half-finished positions
+                    llama_cpp.llama_memory_seq_rm(self._ctx.memory, 0, len(self.tokens), -1)
+                    raise Cancelled()
+                if rc != 0:
+                    llama_cpp.llama_memory_seq_rm(self._ctx.memory, 0, len(self.tokens), -1)
+                    raise EngineFailure(f"llama_decode returned {rc}")
+                self.tokens.extend(chunk)
+                self.evaluated_total += len(chunk)
+        finally:
+            self._cancel = None
+        return len(todo)
+
+    def logits(self) -> npt.NDArray[np.float32]:
+        """The logits after the last evaluated token (a view: copy before the next feed)."""
+        ptr = llama_cpp.llama_get_logits_ith(self._ctx.ctx, -1)
+        return np.ctypeslib.as_array(ptr, shape=(self.n_vocab,))
+
+    def close(self) -> None:
+        self._batch.close()
+        self._ctx.close()
+
+
+def token_bytes(model: _internals.LlamaModel, token: int) -> bytes:
+    """The exact bytes of one token (llama-cpp-python's helper pads to 32 bytes with NULs)."""
+    size = 64
+    while True:
+        buf = ctypes.create_string_buffer(size)
+        n = llama_cpp.llama_token_to_piece(model.vocab, token, buf, size, 0, False)
+        if n >= 0:
+            return buf.raw[:n]
+        size = -n
