@@ -83,7 +83,7 @@ def ensure(cli_value: str | None = None, setting: str = "", *, root: Path | None
         if value != DEFAULT_MODEL_ID:
             raise
         fallback = get_spec(FALLBACK_MODEL_ID)
-        log.warning("Hub download failed (%s); falling back to %s", exc.reason, fallback.id)
+        log.info("Hub download failed (%s); falling back to %s", exc.reason, fallback.id)
         download(FALLBACK_MODEL_ID, root=root, progress=progress, cancel=cancel)
         return ResolvedModel(
             FALLBACK_MODEL_ID,

@@ -1,0 +1,3 @@
+from qwen_aio.cli import main
+
+raise SystemExit(main())

