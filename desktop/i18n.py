@@ -121,7 +121,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     "settings.close_to_tray": ("Keep running in the tray when the window is closed",
                                "关闭窗口后在托盘中继续运行"),
     "settings.reset_prompt": ("Reset", "恢复默认"),
-    "settings.restart_hint": ("Model changes reload the model now.", "更改模型设置会立即重新加载模型。"),
+    "settings.restart_hint": ("Model changes reload the model now.",
+                              "更改模型设置会立即重新加载模型。"),
 }
 
 LANGUAGES = ("en", "zh")

@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QColor, QIcon, QPainter, QPen, QPixmap
 
-ASSETS = Path(__file__).resolve().parent / "assets"
-ICON_SVG = ASSETS / "qwen-aio.svg"
-ICON_PNG = ASSETS / "qwen-aio.png"
+from desktop.icons_paths import ICON_PNG
 
 BADGE = {"Positive": QColor("#43a047"), "Negative": QColor("#e53935")}
 

@@ -6,7 +6,7 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtGui import QCloseEvent, QKeyEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QComboBox,
@@ -74,6 +74,7 @@ class MainWindow(QMainWindow):
     hiddenToTray = Signal()
     settingsRequested = Signal()
     moodSeen = Signal(object)  # MoodResult, for the tray icon
+    turnFinished = Signal(int, str, object)  # request id, reply, ReplyStats (None: it failed)
 
     def __init__(self, settings: Settings, store: ConversationStore, client: EngineClient,
                  tr: Translator, *, tray_available: bool = False) -> None:
@@ -88,6 +89,8 @@ class MainWindow(QMainWindow):
         self._turn: _Turn | None = None
         self.model_name = ""
         self._state_key = "state.loading"
+        self._state_args: dict[str, object] = {}
+        self._model_state = "none"  # "none", "loading" or "ready"
         self.setWindowIcon(app_icon())
         self.resize(980, 680)
         self._build()
@@ -114,6 +117,8 @@ class MainWindow(QMainWindow):
         self.side_title = QLabel()
         self.side_title.setStyleSheet("font-weight:bold;")
         self.sidebar = QListWidget()
+        self.sidebar.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.sidebar.setTextElideMode(Qt.TextElideMode.ElideRight)
         self.sidebar.currentItemChanged.connect(self._on_sidebar_changed)
         self.sidebar.itemDoubleClicked.connect(lambda _i: self.rename_conversation())
         self.new_button = QPushButton()
@@ -219,10 +224,8 @@ class MainWindow(QMainWindow):
         self.stop_button.setText(tr("win.stop"))
         self.chat.retranslate(tr)
         self.timeline.retranslate(tr)
-        self._set_state(self._state_key, **getattr(self, "_state_args", {}))
+        self._set_state(self._state_key, **self._state_args)
         self._show_model_status()
-        if not self.status_mood.text():
-            self.status_mood.setText("")
 
     # --- model status -----------------------------------------------------------------------
 
@@ -241,7 +244,7 @@ class MainWindow(QMainWindow):
         self._update_controls()
 
     def _show_model_status(self) -> None:
-        state = getattr(self, "_model_state", "none")
+        state = self._model_state
         if state == "loading":
             self.status_model.setText(self.tr("status.model_loading", name=self.model_name))
         elif state == "ready":
@@ -249,6 +252,7 @@ class MainWindow(QMainWindow):
         else:
             self.status_model.setText(self.tr("status.model_none"))
 
+    @Slot(str)
     def _on_loaded(self, name: str) -> None:
         self.model_name = name
         self._model_state = "ready"
@@ -256,6 +260,7 @@ class MainWindow(QMainWindow):
         self._set_state("state.ready")
         self._update_controls()
 
+    @Slot(str)
     def _on_load_failed(self, message: str) -> None:
         self._model_state = "none"
         self._show_model_status()
@@ -414,6 +419,7 @@ class MainWindow(QMainWindow):
         if self.client.busy:
             self.client.stop()
 
+    @Slot(int, object)
     def _on_mood(self, rid: int, mood: MoodResult) -> None:
         turn = self._turn
         if turn is None or turn.request_id != rid:
@@ -429,11 +435,13 @@ class MainWindow(QMainWindow):
         self._set_state("state.replying")
         self.moodSeen.emit(mood)
 
+    @Slot(int, str)
     def _on_token(self, rid: int, piece: str) -> None:
         turn = self._turn
         if turn is not None and turn.request_id == rid and turn.reply_bubble is not None:
             turn.reply_bubble.append_text(piece)
 
+    @Slot(int, str, object)
     def _on_reply_done(self, rid: int, text: str, stats: ReplyStats) -> None:
         turn = self._turn
         if turn is None or turn.request_id != rid:
@@ -451,19 +459,31 @@ class MainWindow(QMainWindow):
             self.status_speed.setText(self.tr("status.speed", tps=stats.decode_tps))
         self._update_controls()
         self.input.setFocus()
+        self.turnFinished.emit(rid, text, stats)
 
+    @Slot(int, str)
     def _on_failed(self, rid: int, message: str) -> None:
         if self._turn is None or self._turn.request_id != rid:
             return
         self._turn = None
         self._set_state("state.error", error=message)
         self._update_controls()
+        self.turnFinished.emit(rid, "", None)
 
     def _on_length_changed(self, index: int) -> None:
         self.settings.reply_length = LENGTHS[index]
         self.settings.save()
 
     # --- window -----------------------------------------------------------------------------
+
+    def detach(self) -> None:
+        """The app is quitting: late results from the worker must not touch the closed store."""
+        self._turn = None
+        w = self.client.worker
+        for signal, slot in ((w.loaded, self._on_loaded), (w.loadFailed, self._on_load_failed),
+                             (w.moodReady, self._on_mood), (w.token, self._on_token),
+                             (w.replyDone, self._on_reply_done), (w.failed, self._on_failed)):
+            signal.disconnect(slot)
 
     def show_and_raise(self) -> None:
         self.show()

@@ -1,4 +1,4 @@
-"""A small QPainter chart of the open conversation's moods, so the day's course shows at a glance."""
+"""A small QPainter chart of the open conversation's moods: the day's course at a glance."""
 
 from __future__ import annotations
 
@@ -69,7 +69,7 @@ class MoodTimeline(QWidget):
             path.lineTo(pt)
         p.setPen(QPen(QColor("#90a4ae"), 1.5))
         p.drawPath(path)
-        for pt, (label, _conf) in zip(pts, self.points):
+        for pt, (label, _conf) in zip(pts, self.points, strict=True):
             color = POSITIVE if label == "Positive" else NEGATIVE
             p.setPen(QPen(color.darker(120), 1))
             p.setBrush(color)

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import logging
 
-from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtCore import QObject, Qt, Signal, Slot
 from PySide6.QtGui import QAction, QCursor, QGuiApplication
 from PySide6.QtWidgets import (
     QHBoxLayout,
-    QLabel,
     QLineEdit,
     QMenu,
     QPushButton,
@@ -95,6 +94,7 @@ class QuickMoodPopup(QWidget):
         self.result.setText(self._tr("quick.queued" if busy else "quick.waiting"))
         self._request = self._client.quick_mood(text)
 
+    @Slot(int, object)
     def _on_ready(self, rid: int, mood: MoodResult) -> None:
         if rid != self._request:
             return
@@ -110,6 +110,7 @@ class QuickMoodPopup(QWidget):
             + " border-radius:12px; font-size:18px; padding:6px; }"
         )
 
+    @Slot(int, str)
     def _on_failed(self, rid: int, message: str) -> None:
         if rid != self._request:
             return

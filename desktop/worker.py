@@ -145,10 +145,10 @@ class EngineClient(QObject):
         self._post_load.connect(self.worker.load)
         self._post_turn.connect(self.worker.turn)
         self._post_quick.connect(self.worker.quick_mood)
-        self.worker.replyDone.connect(self._forget)
-        self.worker.failed.connect(self._forget)
-        self.worker.quickMoodReady.connect(self._forget)
-        self.worker.quickFailed.connect(self._forget)
+        self.worker.replyDone.connect(self._on_reply_done)
+        self.worker.failed.connect(self._on_failed)
+        self.worker.quickMoodReady.connect(self._on_quick_ready)
+        self.worker.quickFailed.connect(self._on_failed)
         self._next_id = 0
         self._tokens: dict[int, CancelToken] = {}
         self._turns: set[int] = set()
@@ -202,7 +202,22 @@ class EngineClient(QObject):
         self._tokens[self._next_id] = CancelToken()
         return self._next_id
 
-    def _forget(self, rid: int, *_: object) -> None:
+    # Every slot fed by the worker thread carries @Slot with its exact signature: PySide then
+    # delivers it queued, in this object's (the UI) thread.
+
+    @Slot(int, str, object)
+    def _on_reply_done(self, rid: int, _text: str, _stats: object) -> None:
+        self._forget(rid)
+
+    @Slot(int, str)
+    def _on_failed(self, rid: int, _message: str) -> None:
+        self._forget(rid)
+
+    @Slot(int, object)
+    def _on_quick_ready(self, rid: int, _mood: object) -> None:
+        self._forget(rid)
+
+    def _forget(self, rid: int) -> None:
         self._tokens.pop(rid, None)
         self._turns.discard(rid)
 

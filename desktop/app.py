@@ -1,0 +1,276 @@
+"""Start-up: QApplication, one instance per user, the window at once, the model in the worker."""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import dataclasses
+import hashlib
+import logging
+import logging.handlers
+import os
+import signal
+import sys
+from collections.abc import Callable
+
+from PySide6.QtCore import QLocale, QObject, QTimer, Signal
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtNetwork import QLocalServer, QLocalSocket
+from PySide6.QtWidgets import QApplication, QDialog, QSystemTrayIcon
+
+from desktop import backend
+from desktop.backend import ModelChoice, MoodResult
+from desktop.i18n import Translator, resolve_language
+from desktop.icons import app_icon
+from desktop.main_window import MainWindow
+from desktop.settings_dialog import SettingsDialog, needs_reload
+from desktop.setup_dialog import Downloader, SetupDialog
+from desktop.store import ConversationStore
+from desktop.tray import QuickMoodPopup, TrayController
+from desktop.worker import EngineClient, EngineFactory
+from qwen_aio import paths
+from qwen_aio.errors import ModelNotFound, QwenAioError
+from qwen_aio.settings import Settings
+
+log = logging.getLogger(__name__)
+
+Resolver = Callable[[Settings, "str | None"], ModelChoice]
+
+
+def server_name() -> str:
+    """One name per user and data folder, so a QWEN_AIO_HOME sandbox never meets the real app."""
+    key = f"{os.getuid() if hasattr(os, 'getuid') else os.getlogin()}:{paths.data_dir()}"
+    return "qwen-aio-" + hashlib.sha1(key.encode()).hexdigest()[:12]
+
+
+class SingleInstance(QObject):
+    """A second launch tells the first one to raise its window, then exits."""
+
+    activated = Signal()
+
+    def __init__(self, name: str, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.name = name
+        self.server: QLocalServer | None = None
+
+    def notify_running(self, timeout_ms: int = 500) -> bool:
+        sock = QLocalSocket()
+        sock.connectToServer(self.name)
+        if not sock.waitForConnected(timeout_ms):
+            return False
+        sock.write(b"raise\n")
+        sock.waitForBytesWritten(timeout_ms)
+        sock.disconnectFromServer()
+        return True
+
+    def listen(self) -> bool:
+        QLocalServer.removeServer(self.name)  # a crashed run may have left a stale socket file
+        self.server = QLocalServer(self)
+        self.server.newConnection.connect(self._on_connection)
+        ok = self.server.listen(self.name)
+        if not ok:
+            log.warning("Single-instance server failed: %s", self.server.errorString())
+        return ok
+
+    def close(self) -> None:
+        if self.server is not None:
+            self.server.close()
+            self.server = None
+
+    def _on_connection(self) -> None:
+        assert self.server is not None
+        while (conn := self.server.nextPendingConnection()) is not None:
+            conn.disconnected.connect(conn.deleteLater)
+            self.activated.emit()
+
+
+class DesktopApp(QObject):
+    """Owns the store, the engine worker, the window, the tray and the dialogs; wires them up."""
+
+    finished = Signal()  # everything is stopped; main() leaves the event loop on it
+
+    def __init__(self, settings: Settings, *, engine_factory: EngineFactory | None = None,
+                 resolver: Resolver | None = None, downloader: Downloader | None = None,
+                 requested_model: str | None = None, use_tray: bool = True,
+                 locale_name: str | None = None, language: str | None = None) -> None:
+        super().__init__()
+        self.settings = settings
+        self._resolver = resolver or backend.resolve_model
+        self._downloader = downloader
+        self._requested = requested_model
+        self._locale = locale_name or QLocale.system().name()
+        self._language_override = language  # --lang: this run only, never saved
+        self._quitting = False
+        self._told_tray = False
+        self.tr = Translator(resolve_language(language or settings.language, self._locale))
+        self.store = ConversationStore(paths.conversations_db())
+        self.client = EngineClient(engine_factory)
+        tray_ok = use_tray and QSystemTrayIcon.isSystemTrayAvailable()
+        self.window = MainWindow(settings, self.store, self.client, self.tr,
+                                 tray_available=tray_ok)
+        self.quick = QuickMoodPopup(self.client, self.tr)
+        self.tray: TrayController | None = TrayController(self.tr) if tray_ok else None
+        self.setup_dialog: SetupDialog | None = None
+        self.window.closed.connect(self.quit)
+        self.window.hiddenToTray.connect(self._on_hidden_to_tray)
+        self.window.settingsRequested.connect(self.open_settings)
+        self.window.moodSeen.connect(self._on_mood_seen)
+        self.quick.moodChecked.connect(self._on_mood_seen)
+        if self.tray is not None:
+            self.tray.quickRequested.connect(self.quick.popup)
+            self.tray.openRequested.connect(self.window.show_and_raise)
+            self.tray.quitRequested.connect(self.quit)
+
+    def start(self) -> None:
+        """Show the window first; resolving and loading the model follow in the event loop."""
+        self.window.show()
+        if self.tray is not None:
+            self.tray.show()
+        QTimer.singleShot(0, self.ensure_model)
+
+    def ensure_model(self) -> None:
+        try:
+            choice = self._resolver(self.settings, self._requested)
+        except ModelNotFound:
+            log.info("No model on disk: opening the setup dialog")
+            self.window.set_no_model()
+            self.run_setup()
+            return
+        except QwenAioError as exc:
+            self.window.set_no_model()
+            self.window._on_load_failed(str(exc))
+            return
+        if choice.notice:
+            self.window.statusBar().showMessage(choice.notice, 15000)
+        self.window.set_model_loading(choice.title)
+        self.client.load(choice, copy.deepcopy(self.settings))
+
+    # --- dialogs ----------------------------------------------------------------------------
+
+    def run_setup(self) -> None:
+        if self.setup_dialog is not None and self.setup_dialog.isVisible():
+            self.setup_dialog.raise_()
+            return
+        dlg = SetupDialog(self.tr, downloader=self._downloader, parent=self.window)
+        dlg.modelChosen.connect(self._on_setup_chosen)
+        self.setup_dialog = dlg
+        dlg.open()
+
+    def _on_setup_chosen(self, value: str) -> None:
+        self.settings.model = "" if value == backend.default_model_id() else value
+        self.settings.save()
+        self._requested = None
+        self.ensure_model()
+
+    def open_settings(self) -> None:
+        dlg = SettingsDialog(self.settings, self.tr, self.window)
+        dlg.setupRequested.connect(lambda: QTimer.singleShot(0, self.run_setup))
+        if dlg.exec() == QDialog.DialogCode.Accepted:
+            self.apply_settings(dlg.result_settings())
+
+    def apply_settings(self, new: Settings) -> None:
+        old = copy.deepcopy(self.settings)
+        for f in dataclasses.fields(Settings):  # in place: the window holds this same object
+            setattr(self.settings, f.name, getattr(new, f.name))
+        self.settings.save()
+        if old.language != new.language:
+            self.tr = Translator(resolve_language(new.language, self._locale))
+            self.window.retranslate(self.tr)
+            self.quick.retranslate(self.tr)
+            if self.tray is not None:
+                self.tray.retranslate(self.tr)
+        if needs_reload(old, new):
+            if old.model != new.model:
+                self._requested = None
+            self.client.stop()
+            self.ensure_model()
+
+    # --- tray -------------------------------------------------------------------------------
+
+    def _on_mood_seen(self, mood: MoodResult) -> None:
+        if self.tray is not None:
+            self.tray.set_mood(mood.label, mood.confidence)
+
+    def _on_hidden_to_tray(self) -> None:
+        if self.tray is not None and not self._told_tray:
+            self._told_tray = True
+            self.tray.notify(self.tr("tray.still_running"))
+
+    # --- the end ----------------------------------------------------------------------------
+
+    def quit(self) -> None:
+        """Stop the worker (and any download), close the database, then leave the event loop."""
+        if self._quitting:
+            return
+        self._quitting = True
+        if self.setup_dialog is not None:
+            self.setup_dialog.stop_thread()
+        self.client.stop()
+        self.window.force_quit = True
+        self.window.hide()
+        self.quick.hide()
+        if self.tray is not None:
+            self.tray.hide()
+        self.client.shutdown()
+        self.window.detach()
+        self.store.close()
+        self.finished.emit()
+
+
+def _setup_logging() -> None:
+    handler = logging.handlers.RotatingFileHandler(paths.log_dir() / "desktop.log",
+                                                   maxBytes=1_000_000, backupCount=2,
+                                                   encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.addHandler(handler)
+    if root.level == logging.WARNING or root.level == logging.NOTSET:
+        root.setLevel(logging.INFO)
+
+
+def _parse(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
+    parser = argparse.ArgumentParser(prog="qwen-aio", description="Open the desktop window.")
+    parser.add_argument("--model", help="catalogue id or path to a .gguf file")
+    parser.add_argument("--lang", choices=("zh", "en"), help="UI language for this run")
+    parser.add_argument("--no-tray", action="store_true", help="do not use the system tray")
+    return parser.parse_known_args(argv)
+
+
+def _quit_on_signals(desktop: DesktopApp) -> None:
+    """Ctrl+C or a logout's SIGTERM: stop the worker cleanly instead of dying mid-write."""
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: QTimer.singleShot(0, desktop.quit))
+    ticker = QTimer(desktop)  # Python runs signal handlers only when it gets the GIL back
+    ticker.timeout.connect(lambda: None)
+    ticker.start(500)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point for `qwen-aio` with no subcommand (and the gui-script)."""
+    args, qt_args = _parse(list(sys.argv[1:] if argv is None else argv))
+    _setup_logging()
+    QGuiApplication.setApplicationName("qwen-aio")
+    QGuiApplication.setApplicationDisplayName("Qwen All-in-One")
+    QGuiApplication.setDesktopFileName("qwen-aio")
+    qapp = QApplication.instance() or QApplication([sys.argv[0], *qt_args])
+    assert isinstance(qapp, QApplication)
+    qapp.setQuitOnLastWindowClosed(False)  # the tray may keep running; quitting is explicit
+    qapp.setWindowIcon(app_icon())
+
+    single = SingleInstance(server_name())
+    if single.notify_running():
+        log.info("Already running: asked the running window to come forward")
+        return 0
+    single.listen()
+
+    desktop = DesktopApp(Settings.load(), requested_model=args.model, use_tray=not args.no_tray,
+                         language=args.lang)
+    single.activated.connect(desktop.window.show_and_raise)
+    desktop.finished.connect(qapp.quit)
+    _quit_on_signals(desktop)
+    desktop.start()
+    try:
+        return int(qapp.exec())
+    finally:
+        desktop.quit()
+        single.close()

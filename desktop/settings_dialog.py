@@ -1,0 +1,144 @@
+"""The Settings dialog: edits a copy of Settings; the app applies and saves it on OK."""
+
+from __future__ import annotations
+
+import copy
+import logging
+from pathlib import Path
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QPlainTextEdit,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop import backend
+from desktop.i18n import Translator
+from desktop.icons import app_icon
+from qwen_aio.settings import DEFAULT_CHAT_SYSTEM_PROMPT, Settings
+
+log = logging.getLogger(__name__)
+
+
+class SettingsDialog(QDialog):
+    """Every user setting in one place; `result_settings()` is the edited copy."""
+
+    setupRequested = Signal()
+
+    def __init__(self, settings: Settings, tr: Translator, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._tr = tr
+        self._settings = copy.deepcopy(settings)
+        self.setWindowTitle(tr("settings.title"))
+        self.setWindowIcon(app_icon())
+        self.setMinimumWidth(560)
+        form = QFormLayout()
+
+        self.model_box = QComboBox()
+        self.model_box.addItem(tr("settings.model_default"), "")
+        for mid, title, present in backend.catalog_choices():
+            self.model_box.addItem(title if present else tr("settings.model_missing", title=title),
+                                   mid)
+        if settings.model and self.model_box.findData(settings.model) < 0:
+            self.model_box.addItem(tr("settings.model_file", path=settings.model), settings.model)
+        self.model_box.setCurrentIndex(max(0, self.model_box.findData(settings.model)))
+        browse = QPushButton(tr("settings.browse"))
+        browse.clicked.connect(lambda: self.choose_file())
+        setup = QPushButton(tr("settings.setup"))
+        setup.clicked.connect(self._open_setup)
+        model_row = QHBoxLayout()
+        model_row.addWidget(self.model_box, 1)
+        model_row.addWidget(browse)
+        model_row.addWidget(setup)
+        form.addRow(tr("settings.model"), model_row)
+
+        self.threads = QSpinBox()
+        self.threads.setRange(0, 256)
+        self.threads.setValue(settings.threads)
+        form.addRow(tr("settings.threads"), self.threads)
+        self.n_ctx = QSpinBox()
+        self.n_ctx.setRange(512, 32768)
+        self.n_ctx.setSingleStep(512)
+        self.n_ctx.setValue(settings.n_ctx)
+        form.addRow(tr("settings.n_ctx"), self.n_ctx)
+
+        self.reply_spins: dict[str, QSpinBox] = {}
+        lengths = QHBoxLayout()
+        for name in ("short", "normal", "long"):
+            spin = QSpinBox()
+            spin.setRange(1, 8192)
+            spin.setValue(settings.reply_tokens.get(name, 128))
+            spin.setPrefix(tr("len." + name) + ": ")
+            self.reply_spins[name] = spin
+            lengths.addWidget(spin)
+        form.addRow(tr("settings.reply_tokens"), lengths)
+
+        self.system_prompt = QPlainTextEdit(settings.system_prompt)
+        self.system_prompt.setMaximumHeight(90)
+        reset = QPushButton(tr("settings.reset_prompt"))
+        reset.clicked.connect(lambda: self.system_prompt.setPlainText(DEFAULT_CHAT_SYSTEM_PROMPT))
+        prompt_box = QVBoxLayout()
+        prompt_box.addWidget(self.system_prompt)
+        prompt_box.addWidget(reset)
+        form.addRow(tr("settings.system_prompt"), prompt_box)
+
+        self.language = QComboBox()
+        self.language.addItem(tr("settings.lang_system"), "system")
+        self.language.addItem("中文", "zh")
+        self.language.addItem("English", "en")
+        self.language.setCurrentIndex(max(0, self.language.findData(settings.language)))
+        form.addRow(tr("settings.language"), self.language)
+
+        self.close_to_tray = QCheckBox(tr("settings.close_to_tray"))
+        self.close_to_tray.setChecked(settings.close_to_tray)
+        form.addRow("", self.close_to_tray)
+
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
+                                   | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(buttons)
+
+    def choose_file(self, path: Path | None = None) -> None:
+        if path is None:
+            chosen, _ = QFileDialog.getOpenFileName(self, self._tr("setup.choose_title"),
+                                                    str(Path.home()), "GGUF (*.gguf)")
+            if not chosen:
+                return
+            path = Path(chosen)
+        value = str(path.resolve())
+        if self.model_box.findData(value) < 0:
+            self.model_box.addItem(self._tr("settings.model_file", path=value), value)
+        self.model_box.setCurrentIndex(self.model_box.findData(value))
+
+    def _open_setup(self) -> None:
+        self.setupRequested.emit()
+        self.reject()
+
+    def result_settings(self) -> Settings:
+        s = copy.deepcopy(self._settings)
+        s.model = str(self.model_box.currentData() or "")
+        s.threads = self.threads.value()
+        s.n_ctx = self.n_ctx.value()
+        s.reply_tokens = {name: spin.value() for name, spin in self.reply_spins.items()}
+        s.system_prompt = self.system_prompt.toPlainText().strip() or DEFAULT_CHAT_SYSTEM_PROMPT
+        s.language = str(self.language.currentData())
+        s.close_to_tray = self.close_to_tray.isChecked()
+        return s
+
+
+def needs_reload(old: Settings, new: Settings) -> bool:
+    """Model, threads and context size are fixed at load time: changing them reloads the model."""
+    return (old.model, old.threads, old.n_ctx) != (new.model, new.threads, new.n_ctx)

