@@ -233,6 +233,7 @@ def _parse(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
     parser.add_argument("--model", help="catalogue id or path to a .gguf file")
     parser.add_argument("--lang", choices=("zh", "en"), help="UI language for this run")
     parser.add_argument("--no-tray", action="store_true", help="do not use the system tray")
+    parser.add_argument("--threads", type=int, help="CPU threads for this run")
     return parser.parse_known_args(argv)
 
 
@@ -263,7 +264,10 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     single.listen()
 
-    desktop = DesktopApp(Settings.load(), requested_model=args.model, use_tray=not args.no_tray,
+    settings = Settings.load()
+    if args.threads:
+        settings.threads = max(1, args.threads)
+    desktop = DesktopApp(settings, requested_model=args.model, use_tray=not args.no_tray,
                          language=args.lang)
     single.activated.connect(desktop.window.show_and_raise)
     desktop.finished.connect(qapp.quit)

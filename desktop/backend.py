@@ -64,8 +64,11 @@ class Progress:
 
 
 def load_engine(choice: ModelChoice, settings: Settings) -> EngineLike:
-    """Load the real llama.cpp engine (slow: call it only from the worker thread)."""
+    """Verify, then load the real llama.cpp engine (slow: call it only from the worker thread)."""
     from engine import Engine
+    from models.store import verify_before_load
+
+    verify_before_load(choice.id, choice.path)
 
     return Engine.load(
         choice.path,

@@ -130,3 +130,9 @@ def install_file(tmp: Path, final: Path, sha256: str) -> Path:
     write_record(final, sha256)
     log.info("Installed model %s", final)
     return final
+
+
+def verify_before_load(model_id: str | None, path: Path) -> Verified:
+    """The check every loader runs: checksum for catalogue models (quick once recorded)."""
+    expected = expected_sha256(get_spec(model_id), path) if model_id else None
+    return verify(path, expected, full=False)

@@ -60,9 +60,8 @@ class _ProgressLine:
 
 def resolve_model(args: argparse.Namespace, settings: Settings) -> ResolvedModel:
     """Find the model (downloading it on first use) and check it before it is ever loaded."""
-    from models.catalog import get_spec
     from models.resolve import ensure, resolve
-    from models.store import expected_sha256, verify
+    from models.store import verify_before_load
 
     try:
         resolved = resolve(args.model, settings.model)
@@ -75,8 +74,7 @@ def resolve_model(args: argparse.Namespace, settings: Settings) -> ResolvedModel
             resolved = ensure(args.model, settings.model, progress=bar)
         finally:
             bar.done()
-    expected = expected_sha256(get_spec(resolved.id), resolved.path) if resolved.id else None
-    verify(resolved.path, expected, full=False)
+    verify_before_load(resolved.id, resolved.path)
     if resolved.notice:
         _err(f"Note: {resolved.notice}")
     return resolved
