@@ -15,6 +15,7 @@ from engine.chat import ChatPass, ReplyStream
 from engine.mood import MoodPass
 from engine.native import default_threads, load_model
 from engine.prompts import PromptFormat
+from engine.threads import ThreadGovernor
 from engine.types import CancelToken, Message, MoodResult
 from models.store import check_header
 from qwen_aio.errors import EmptyInput
@@ -27,7 +28,7 @@ class Engine:
     """Load once with `Engine.load`; then `mood()` and `chat()` as often as needed; `close()`."""
 
     def __init__(self, model_path: Path, *, threads: int, n_ctx: int, mood_bias: float,
-                 name: str) -> None:
+                 name: str, adaptive_threads: bool = True) -> None:
         t0 = time.perf_counter()
         self.path = model_path
         self.name = name
@@ -37,6 +38,10 @@ class Engine:
             self.format = PromptFormat(self._model)
             self._mood = MoodPass(self._model, self.format, threads=threads, bias=mood_bias)
             self._chat = ChatPass(self._model, self.format, threads=threads, n_ctx=n_ctx)
+            self.governor = ThreadGovernor(threads, self._apply_threads)
+            if adaptive_threads and threads > 1:
+                self._mood.ctx.on_decode = self._chat.ctx.on_decode = self.governor.observe
+            self._mood.warm()
         except BaseException:
             self._model.close()
             raise
@@ -46,12 +51,17 @@ class Engine:
 
     @classmethod
     def load(cls, model_path: str | Path, *, threads: int | None = None, n_ctx: int = 2048,
-             mood_bias: float = 0.0, name: str | None = None) -> Engine:
-        """Check the file is a GGUF (checksums are the caller's: see models.store.verify)."""
+             mood_bias: float = 0.0, name: str | None = None,
+             adaptive_threads: bool = True) -> Engine:
+        """Check the file is a GGUF (checksums are the caller's: see models.store.verify).
+
+        ``adaptive_threads`` drops to one thread while another program keeps the CPU busy.
+        """
         path = Path(model_path)
         check_header(path)
         return cls(path, threads=threads or default_threads(), n_ctx=n_ctx,
-                   mood_bias=mood_bias, name=name or path.name)
+                   mood_bias=mood_bias, name=name or path.name,
+                   adaptive_threads=adaptive_threads)
 
     # -- the two passes ---------------------------------------------------------------------------
 
@@ -71,6 +81,9 @@ class Engine:
 
     def set_threads(self, threads: int) -> None:
         self.threads = threads
+        self.governor.reset(threads)
+
+    def _apply_threads(self, threads: int) -> None:
         self._mood.ctx.set_threads(threads)
         self._chat.ctx.set_threads(threads)
 

@@ -72,7 +72,10 @@ class MoodPass:
         self.sampler = self._make_sampler(bias)
         self._first_step = check_label_grammar(self.sampler, self._piece)
         self.cache = MoodCache(cache_size)
-        self.ctx.feed(self.prefix)  # once: every message reuses it
+
+    def warm(self) -> None:
+        """Evaluate the fixed prefix once, at start: every message reuses it."""
+        self.ctx.feed(self.prefix)
         log.info("Mood prefix evaluated once: %d tokens", len(self.prefix))
 
     def _make_sampler(self, bias: float) -> LabelSampler:

@@ -9,7 +9,8 @@ from __future__ import annotations
 import ctypes
 import logging
 import os
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import llama_cpp
@@ -101,6 +102,8 @@ class EvalContext:
         self.tokens: list[int] = []  # exactly what the KV cache holds, position by position
         self.evaluated_total = 0  # every token ever decoded here: tests count reuse with it
         self._cancel: CancelToken | None = None
+        # told (tokens, seconds) after each evaluation: see engine.threads.ThreadGovernor
+        self.on_decode: Callable[[int, float], None] | None = None
         self._abort_cb = llama_cpp.ggml_abort_callback(self._should_abort)  # keep a reference
         llama_cpp.llama_set_abort_callback(self._ctx.ctx, self._abort_cb, None)
 
@@ -148,7 +151,10 @@ class EvalContext:
                     raise Cancelled()
                 chunk = todo[start:start + self.n_batch]
                 self._batch.set_batch(chunk, n_past=len(self.tokens), logits_all=False)
+                t0 = time.perf_counter()
                 rc = llama_cpp.llama_decode(self._ctx.ctx, self._batch.batch)
+                if rc == 0 and self.on_decode is not None:
+                    self.on_decode(len(chunk), time.perf_counter() - t0)
                 if rc == DECODE_ABORTED:  # drop any half-finished positions
                     llama_cpp.llama_memory_seq_rm(self._ctx.memory, 0, len(self.tokens), -1)
                     raise Cancelled()

@@ -11,7 +11,9 @@ extras="${1:-}"
 debs=(libgl1 libegl1 libxkbcommon0 libxkbcommon-x11-0 libfontconfig1 libdbus-1-3
       libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-shape0 libxcb-xinerama0
       libxcb-randr0 libxcb-render-util0 libxcb-image0 fonts-noto-cjk fonts-noto-color-emoji
-      desktop-file-utils python3-venv)
+      desktop-file-utils)
+command -v cmake >/dev/null 2>&1 || debs+=(cmake)
+command -v g++ >/dev/null 2>&1 || debs+=(g++)
 if command -v apt-get >/dev/null 2>&1 && command -v dpkg-query >/dev/null 2>&1; then
   missing=()
   for p in "${debs[@]}"; do
