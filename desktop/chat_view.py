@@ -128,8 +128,10 @@ class ChatView(QScrollArea):
         self._empty = plain_label(tr("win.empty"))
         self._empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self._empty.setStyleSheet("color:#888888;")
-        self._column.addWidget(self._empty)
+        # The stretch sits above the messages, as in chat apps: wrapped labels can overestimate
+        # their height, and any slack then lands above the oldest message, not below the newest.
         self._column.addStretch(1)
+        self._column.addWidget(self._empty)
         self.setWidget(self._inner)
         self.bubbles: list[MessageBubble] = []
         self._holders: list[QWidget] = []
@@ -158,7 +160,7 @@ class ChatView(QScrollArea):
         else:
             row.addWidget(bubble, 6)
             row.addStretch(1)
-        self._column.insertWidget(self._column.count() - 1, holder)
+        self._column.addWidget(holder)
         self._holders.append(holder)
         self.bubbles.append(bubble)
         self._stick = True
