@@ -432,6 +432,8 @@ class MainWindow(QMainWindow):
             turn.reply_bubble = self.chat.add("assistant", "")
         self.status_mood.setText(self.tr("status.mood_cached") if mood.cached
                                  else self.tr("status.mood_latency", ms=mood.latency_ms))
+        if mood.notice:
+            self.statusBar().showMessage(mood.notice, 15000)
         self._set_state("state.replying")
         self.moodSeen.emit(mood)
 
@@ -457,6 +459,8 @@ class MainWindow(QMainWindow):
             self._set_state("state.ready")
         if stats.generated_tokens and stats.decode_tps:
             self.status_speed.setText(self.tr("status.speed", tps=stats.decode_tps))
+        if stats.notices:  # history trimmed or a long paste cut: say so, it changes the reply
+            self.statusBar().showMessage("  ".join(stats.notices), 15000)
         self._update_controls()
         self.input.setFocus()
         self.turnFinished.emit(rid, text, stats)

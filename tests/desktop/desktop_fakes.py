@@ -25,6 +25,7 @@ class FakeEngine:
     block_in_prefill: bool = False  # wait (checking cancel) before the first piece
     block_after: int | None = None  # wait (checking cancel) after this many pieces
     block_in_mood: bool = False
+    notices: list[str] = field(default_factory=list)  # what the real engine says on trimming
     calls: list[tuple[object, ...]] = field(default_factory=list)
     ended_by: list[str] = field(default_factory=list)  # "end", "cancel" or "timeout" per stream
     closed: bool = False
@@ -67,7 +68,8 @@ class FakeStream:
         self.engine = engine
         self.cancel = cancel
         self.max_tokens = max_tokens
-        self.stats = ReplyStats(prompt_tokens=20, evaluated_tokens=20)
+        self.stats = ReplyStats(prompt_tokens=20, evaluated_tokens=20,
+                                notices=list(engine.notices))
 
     def __iter__(self) -> Iterator[str]:
         e = self.engine

@@ -251,3 +251,11 @@ def test_closing_while_a_reply_runs_stops_the_worker(qtbot: Any, make_app: Any,
     app.quit()
     assert fake_engine.ended_by == ["cancel"] and fake_engine.closed
     assert not app.client.thread.isRunning()
+
+
+def test_engine_notices_are_shown(qtbot: Any, make_app: Any, fake_engine: FakeEngine) -> None:
+    fake_engine.notices = ["The 4 oldest messages were left out to fit the context window."]
+    app = ready(qtbot, make_app, fake_engine)
+    _, text, stats = send(qtbot, app, "hello again")
+    assert stats.notices and text
+    assert "oldest messages were left out" in app.window.statusBar().currentMessage()
