@@ -12,7 +12,7 @@ import llama_cpp
 from llama_cpp import _internals
 
 from engine.native import EvalContext, token_bytes
-from engine.prompts import PromptFormat
+from engine.prompts import PromptFormat, cut_middle
 from engine.types import CancelToken, Message, ReplyStats
 from qwen_aio.errors import Cancelled
 
@@ -78,14 +78,11 @@ class ChatPass:
         hist = [m for m in history if m.role in ("user", "assistant") and m.content.strip()]
         bare = self._prompt(system, [], text, user_tokens)
         if len(bare) > budget:
-            cut = len(user_tokens) - (len(bare) - budget)
-            if cut < 16:
-                raise ValueError("the context window is too small for this reply length")
-            head = cut * 2 // 3
-            user_tokens = user_tokens[:head] + user_tokens[-(cut - head):]
+            keep = len(user_tokens) - (len(bare) - budget)
+            user_tokens, head, tail = cut_middle(user_tokens, keep)
             stats.notices.append(
                 f"Your message was too long for the context window: only its first {head} and "
-                f"last {cut - head} tokens were read.")
+                f"last {tail} tokens were read.")
             return self._note_trim(len(hist), hist, self._prompt(system, [], text, user_tokens),
                                    stats)
 
@@ -141,6 +138,10 @@ class ChatPass:
                cancel: CancelToken | None) -> ReplyStream:
         stats = ReplyStats()
         t0 = time.perf_counter()
+        if max_tokens > self.ctx.n_ctx // 2:  # leave the prompt at least half of the window
+            max_tokens = self.ctx.n_ctx // 2
+            stats.notices.append(f"The reply is limited to {max_tokens} tokens by the context "
+                                 "size; raise the context size in the settings for longer ones.")
         prompt = self.build(history, text, system_prompt, max_tokens, stats)
         stats.prompt_tokens = len(prompt)
         return ReplyStream(self._generate(prompt, max_tokens, temperature, cancel, stats, t0),

@@ -14,7 +14,7 @@ from llama_cpp import _internals
 
 from engine.grammar import LabelSampler, check_label_grammar
 from engine.native import EvalContext, token_bytes
-from engine.prompts import PromptFormat, mood_messages
+from engine.prompts import PromptFormat, cut_middle, mood_messages
 from engine.types import LABELS, CancelToken, Label, MoodResult
 from qwen_aio.errors import EmptyInput
 
@@ -106,10 +106,9 @@ class MoodPass:
         message = self._fmt.plain(text)
         notice = None
         if len(message) > self.budget:
-            head = self.budget * 2 // 3
-            message = message[:head] + message[-(self.budget - head):]
+            message, head, tail = cut_middle(message, self.budget)
             notice = (f"The message is long: its mood was judged from its first {head} and "
-                      f"last {self.budget - head} tokens.")
+                      f"last {tail} tokens.")
         before = self.ctx.evaluated_total
         self.ctx.feed(self.prefix + message + self.suffix, cancel)
         label, confidence = self._decode(cancel)

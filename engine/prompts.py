@@ -121,6 +121,15 @@ class PromptFormat:
         return prefix, suffix
 
 
+def cut_middle(tokens: list[int], keep: int) -> tuple[list[int], int, int]:
+    """Keep the first two thirds and the last third of ``keep`` tokens (the end of a message
+    often carries its point). Returns the tokens and how many were kept at each end."""
+    keep = max(1, keep)
+    head = max(1, keep * 2 // 3)
+    tail = keep - head
+    return tokens[:head] + (tokens[len(tokens) - tail:] if tail else []), head, tail
+
+
 def _merge(segs: list[Segment]) -> list[Segment]:
     out: list[Segment] = []
     for seg in segs:

@@ -152,3 +152,21 @@ def test_sampled_reply_with_the_default_temperature(engine: Engine) -> None:
     stream = engine.chat([], "I got the job!", max_tokens=16)  # the app's default sampling
     assert "".join(stream).strip()
     assert stream.stats.stop_reason in ("end", "limit")
+
+
+def test_reply_limit_larger_than_the_window_is_capped(small_engine: Engine) -> None:
+    stream = small_engine.chat([], "Tell me everything about the sea.", max_tokens=4096,
+                               temperature=0)
+    assert "".join(stream).strip()
+    assert stream.stats.generated_tokens <= small_engine.chat_n_ctx // 2
+    assert any("limited to" in n for n in stream.stats.notices)
+
+
+def test_cut_middle_keeps_both_ends() -> None:
+    from engine.prompts import cut_middle
+
+    tokens = list(range(100))
+    kept, head, tail = cut_middle(tokens, 10)
+    assert kept == [0, 1, 2, 3, 4, 5, 96, 97, 98, 99] and (head, tail) == (6, 4)
+    assert cut_middle(tokens, 1) == ([0], 1, 0)
+    assert cut_middle(tokens, 0)[0] == [0]  # never the whole message by accident
