@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import codecs
+import contextlib
 import logging
 import time
 from collections import OrderedDict
@@ -11,7 +12,7 @@ from collections.abc import Iterator, Sequence
 import llama_cpp
 from llama_cpp import _internals
 
-from engine.native import EvalContext, token_bytes
+from engine.native import EngineFailure, EvalContext, token_bytes
 from engine.prompts import PromptFormat, cut_middle
 from engine.types import CancelToken, Message, ReplyStats
 from qwen_aio.errors import Cancelled
@@ -46,7 +47,10 @@ class ChatPass:
                  n_ctx: int, seed: int = 1234) -> None:
         self._model = model
         self._fmt = fmt
-        self.ctx = EvalContext(model, n_ctx=n_ctx, threads=threads, name="chat")
+        # Flash attention costs more than it saves on the CPU once the history is long
+        # (measured: 218 vs 177 ms to the first token with 1,500 tokens of history).
+        self.ctx = EvalContext(model, n_ctx=n_ctx, threads=threads, name="chat",
+                               flash_attn=False)
         self._seed = seed
         # Reply text -> the exact tokens generated, so the next turn's prompt matches the cache.
         self._reply_tokens: OrderedDict[str, list[int]] = OrderedDict()
@@ -192,10 +196,23 @@ class ChatPass:
             if tail:
                 text += tail
                 yield tail
+            self._prefill_next_turn(stats.stop_reason, generated, cancel)
         finally:
             llama_cpp.llama_sampler_free(chain)
             if generated:
                 self._remember(text, generated)
+
+    def _prefill_next_turn(self, stop_reason: str, generated: list[int],
+                           cancel: CancelToken | None) -> None:
+        """Evaluate the end of this reply and the next user header now, while the user reads:
+        the next turn then only evaluates its own words."""
+        if stop_reason not in ("end", "limit") or not generated or not self._fmt.chatml:
+            return
+        pending = [generated[-1]] if stop_reason == "limit" else []
+        pending += self._fmt.special("<|im_end|>\n<|im_start|>user\n")
+        if len(self.ctx.tokens) + len(pending) < self.ctx.n_ctx:
+            with contextlib.suppress(Cancelled, EngineFailure):
+                self.ctx.append(pending, cancel)
 
     def _remember(self, text: str, tokens: list[int]) -> None:
         self._reply_tokens[text.strip()] = tokens

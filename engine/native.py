@@ -78,7 +78,7 @@ class EvalContext:
     """A llama.cpp context that remembers which tokens its KV cache holds."""
 
     def __init__(self, model: _internals.LlamaModel, *, n_ctx: int, threads: int,
-                 n_batch: int = 512, name: str = "ctx") -> None:
+                 n_batch: int = 512, name: str = "ctx", flash_attn: bool | None = None) -> None:
         self.name = name
         self._model = model
         params = llama_cpp.llama_context_default_params()
@@ -88,7 +88,9 @@ class EvalContext:
         params.n_seq_max = 1
         params.n_threads = threads
         params.n_threads_batch = threads
-        params.flash_attn_type = llama_cpp.LLAMA_FLASH_ATTN_TYPE_AUTO
+        params.flash_attn_type = (llama_cpp.LLAMA_FLASH_ATTN_TYPE_AUTO if flash_attn is None
+                                  else llama_cpp.LLAMA_FLASH_ATTN_TYPE_ENABLED if flash_attn
+                                  else llama_cpp.LLAMA_FLASH_ATTN_TYPE_DISABLED)
         params.no_perf = True
         try:
             self._ctx = _internals.LlamaContext(model=model, params=params, verbose=False)
