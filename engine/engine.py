@@ -28,7 +28,8 @@ class Engine:
     """Load once with `Engine.load`; then `mood()` and `chat()` as often as needed; `close()`."""
 
     def __init__(self, model_path: Path, *, threads: int, n_ctx: int, mood_bias: float,
-                 name: str, adaptive_threads: bool = True) -> None:
+                 name: str, adaptive_threads: bool = True, mood_prompt: str | None = None,
+                 mood_examples: Sequence[tuple[str, str]] | None = None) -> None:
         t0 = time.perf_counter()
         self.path = model_path
         self.name = name
@@ -36,7 +37,8 @@ class Engine:
         self._model = load_model(model_path)
         try:
             self.format = PromptFormat(self._model)
-            self._mood = MoodPass(self._model, self.format, threads=threads, bias=mood_bias)
+            self._mood = MoodPass(self._model, self.format, threads=threads, bias=mood_bias,
+                                  system=mood_prompt, examples=mood_examples)
             self._chat = ChatPass(self._model, self.format, threads=threads, n_ctx=n_ctx)
             self.governor = ThreadGovernor(threads, self._apply_threads)
             if adaptive_threads and threads > 1:
@@ -52,16 +54,19 @@ class Engine:
     @classmethod
     def load(cls, model_path: str | Path, *, threads: int | None = None, n_ctx: int = 2048,
              mood_bias: float = 0.0, name: str | None = None,
-             adaptive_threads: bool = True) -> Engine:
+             adaptive_threads: bool = True, mood_prompt: str | None = None,
+             mood_examples: Sequence[tuple[str, str]] | None = None) -> Engine:
         """Check the file is a GGUF (checksums are the caller's: see models.store.verify).
 
-        ``adaptive_threads`` drops to one thread while another program keeps the CPU busy.
+        ``adaptive_threads`` drops to one thread while another program keeps the CPU busy;
+        ``mood_prompt``/``mood_examples`` replace the analyst prompt (evaluation, benchmarks).
         """
         path = Path(model_path)
         check_header(path)
         return cls(path, threads=threads or default_threads(), n_ctx=n_ctx,
                    mood_bias=mood_bias, name=name or path.name,
-                   adaptive_threads=adaptive_threads)
+                   adaptive_threads=adaptive_threads, mood_prompt=mood_prompt,
+                   mood_examples=mood_examples)
 
     # -- the two passes ---------------------------------------------------------------------------
 
@@ -89,6 +94,13 @@ class Engine:
 
     def set_mood_bias(self, bias: float) -> None:
         self._mood.set_bias(bias)
+
+    @property
+    def mood_bias(self) -> float:
+        return self._mood.bias
+
+    def clear_mood_cache(self) -> None:
+        self._mood.cache.clear()
 
     # -- introspection (tests, benchmark) ---------------------------------------------------------
 

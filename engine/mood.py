@@ -7,6 +7,7 @@ import math
 import time
 import unicodedata
 from collections import OrderedDict
+from collections.abc import Sequence
 
 import llama_cpp
 import numpy as np
@@ -58,10 +59,12 @@ class MoodPass:
     """Owns its own context, so the chat pass never evicts the evaluated analyst prefix."""
 
     def __init__(self, model: _internals.LlamaModel, fmt: PromptFormat, *, threads: int,
-                 bias: float = 0.0, cache_size: int = 1024) -> None:
+                 bias: float = 0.0, cache_size: int = 1024, system: str | None = None,
+                 examples: Sequence[tuple[str, str]] | None = None) -> None:
         self._model = model
         self._fmt = fmt
-        self.prefix, self.suffix = fmt.split_at(mood_messages(), slot=len(mood_messages()) - 1)
+        messages = mood_messages(system, examples)
+        self.prefix, self.suffix = fmt.split_at(messages, slot=len(messages) - 1)
         label_tokens = [fmt.plain(label) for label in LABELS]
         self.max_tokens = max(len(t) for t in label_tokens) + 1  # +1: the grammar's end
         n_ctx = len(self.prefix) + MOOD_MAX_MESSAGE_TOKENS + len(self.suffix) + self.max_tokens

@@ -144,9 +144,11 @@ def _raise(message: str) -> None:
     raise TemplateError(message)
 
 
-def mood_messages(text_slot: str = "") -> list[Message]:
-    msgs = [Message("system", MOOD_SYSTEM_PROMPT)]
-    for text, label in MOOD_EXAMPLES:
+def mood_messages(system: str | None = None,
+                  examples: Sequence[tuple[str, str]] | None = None) -> list[Message]:
+    """The fixed mood prefix as messages, ending with an empty user message (the slot)."""
+    msgs = [Message("system", MOOD_SYSTEM_PROMPT if system is None else system)]
+    for text, label in MOOD_EXAMPLES if examples is None else examples:
         msgs += [Message("user", text), Message("assistant", label)]
-    msgs.append(Message("user", text_slot))
+    msgs.append(Message("user", ""))
     return msgs

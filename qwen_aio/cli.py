@@ -9,7 +9,7 @@ import sys
 import time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from qwen_aio import __version__
 from qwen_aio.errors import Cancelled, EmptyInput, QwenAioError
@@ -86,8 +86,8 @@ def _is_path_request(args: argparse.Namespace, settings: Settings) -> bool:
     return _is_path(requested_model(args.model, settings.model))
 
 
-def open_engine(args: argparse.Namespace,
-                settings: Settings | None = None) -> tuple[Engine, ResolvedModel]:
+def open_engine(args: argparse.Namespace, settings: Settings | None = None,
+                **engine_options: Any) -> tuple[Engine, ResolvedModel]:
     """Resolve, verify and load the model named by --model/--threads, the env and settings."""
     from engine import Engine
 
@@ -95,7 +95,7 @@ def open_engine(args: argparse.Namespace,
     resolved = resolve_model(args, settings)
     threads = args.threads or settings.threads or None
     engine = Engine.load(resolved.path, threads=threads, n_ctx=settings.n_ctx,
-                         mood_bias=settings.mood_bias, name=resolved.title)
+                         mood_bias=settings.mood_bias, name=resolved.title, **engine_options)
     _err(f"Model: {resolved.title} ({resolved.path}), {engine.threads} threads")
     return engine, resolved
 
@@ -282,23 +282,27 @@ def cmd_install_desktop(args: argparse.Namespace) -> int:
 
 # --- parser ------------------------------------------------------------------------------------
 
-def _common(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--model", metavar="ID|PATH",
+def _common(parser: argparse.ArgumentParser, *, top: bool) -> None:
+    # Subcommands repeat the options with SUPPRESS defaults, so `qwen-aio --model X mood` and
+    # `qwen-aio mood --model X` both work (a subparser's own default would overwrite X).
+    default = (lambda value: value) if top else (lambda value: argparse.SUPPRESS)
+    parser.add_argument("--model", metavar="ID|PATH", default=default(None),
                         help="catalogue id or path to a .gguf (default: $QWEN_AIO_MODEL, the "
                         "setting, then qwen1.5-0.5b-chat)")
-    parser.add_argument("--threads", type=int, metavar="N",
+    parser.add_argument("--threads", type=int, metavar="N", default=default(None),
                         help="CPU threads for llama.cpp (default: physical cores)")
-    parser.add_argument("-v", "--verbose", action="count", default=0,
+    parser.add_argument("-v", "--verbose", action="count", default=default(0),
                         help="more log output on stderr (-vv for llama.cpp's own)")
 
 
 def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
-    _common(common)
+    _common(common, top=False)
     parser = argparse.ArgumentParser(
-        prog="qwen-aio", parents=[common],
+        prog="qwen-aio",
         description="A local assistant: one small model labels the mood of each message and "
         "replies with empathy. Without a subcommand, opens the desktop window.")
+    _common(parser, top=True)
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 

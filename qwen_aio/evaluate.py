@@ -1,0 +1,272 @@
+"""`qwen-aio eval PATH.tsv`: how often the mood pass agrees with labelled text, and how fast.
+
+Files hold `label<TAB>text[<TAB>source]` with a header line. A fixed-seed sample keeps runs
+short and comparable; `--calibrate` suggests the logit bias that best separates the labels.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import math
+import random
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from engine import Engine
+from engine.types import LABELS
+from qwen_aio.bench_common import add_common_options, fmt_num, median, open_engine, percentile
+
+log = logging.getLogger(__name__)
+
+DEFAULT_SAMPLE = 400
+DEFAULT_SEED = 0
+_LABEL_NAMES = {"positive": "Positive", "pos": "Positive", "negative": "Negative",
+                "neg": "Negative"}
+
+
+class EvalFileError(ValueError):
+    """A labelled file that cannot be read at all (missing, empty, no usable header)."""
+
+
+@dataclass(frozen=True)
+class Example:
+    label: str
+    text: str
+    source: str = ""
+    line: int = 0
+
+
+@dataclass
+class FileReport:
+    path: str
+    lines: int  # data lines in the file
+    skipped: int  # malformed lines left out
+    n: int  # examples evaluated
+    correct: int = 0
+    confusion: dict[str, dict[str, int]] = field(default_factory=dict)  # gold -> predicted -> n
+    latencies_ms: list[float] = field(default_factory=list)  # uncached calls only
+    scores: list[float] = field(default_factory=list)  # Positive-minus-Negative log-odds
+    golds: list[str] = field(default_factory=list)
+
+    @property
+    def accuracy(self) -> float:
+        return self.correct / self.n if self.n else 0.0
+
+    def recall(self, label: str) -> float | None:
+        row = self.confusion.get(label, {})
+        total = sum(row.values())
+        return row.get(label, 0) / total if total else None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "path": self.path,
+            "lines": self.lines,
+            "skipped": self.skipped,
+            "n": self.n,
+            "correct": self.correct,
+            "accuracy": self.accuracy,
+            "recall": {lab: self.recall(lab) for lab in LABELS},
+            "confusion": self.confusion,
+            "latency_p50_ms": median(self.latencies_ms),
+            "latency_p90_ms": percentile(self.latencies_ms, 90),
+        }
+
+
+def read_tsv(path: Path) -> tuple[list[Example], int]:
+    """The examples of one file and how many malformed lines were skipped (each is logged)."""
+    try:
+        raw = path.read_text(encoding="utf-8-sig").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise EvalFileError(f"Cannot read {path}: {exc}") from exc
+    if not raw:
+        raise EvalFileError(f"{path} is empty: expected a header line 'label<TAB>text'.")
+    header = [h.strip().lower() for h in raw[0].split("\t")]
+    if len(header) < 2 or header[0] != "label" or header[1] != "text":
+        raise EvalFileError(f"{path}: the first line must be the header 'label<TAB>text"
+                            f"[<TAB>source]', found {raw[0][:60]!r}.")
+    examples: list[Example] = []
+    skipped = 0
+    for number, line in enumerate(raw[1:], start=2):
+        if not line.strip():
+            continue
+        cols = line.split("\t")
+        label = _LABEL_NAMES.get(cols[0].strip().lower()) if cols else None
+        text = cols[1].strip() if len(cols) > 1 else ""
+        if label is None or not text or len(cols) > 3:
+            log.warning("%s:%d: skipped a malformed line (expected label<TAB>text[<TAB>source], "
+                        "label Positive or Negative)", path, number)
+            skipped += 1
+            continue
+        examples.append(Example(label, text, cols[2].strip() if len(cols) > 2 else "", number))
+    return examples, skipped
+
+
+def pick(examples: list[Example], *, sample: int = 0, limit: int = 0,
+         seed: int = DEFAULT_SEED) -> list[Example]:
+    """A fixed-seed random sample (in file order), or the first `limit` lines; both 0: all."""
+    chosen = examples
+    if sample and sample < len(chosen):
+        idx = sorted(random.Random(seed).sample(range(len(chosen)), sample))
+        chosen = [chosen[i] for i in idx]
+    if limit:
+        chosen = chosen[:limit]
+    return chosen
+
+
+def score_of(label: str, confidence: float) -> float:
+    """Positive-minus-Negative log-odds recovered from the label's confidence."""
+    p = min(max(confidence, 1e-6), 1 - 1e-6)
+    odds = math.log(p / (1 - p))
+    return odds if label == "Positive" else -odds
+
+
+def evaluate(engine: Engine, path: Path, examples: list[Example], *, lines: int, skipped: int,
+             progress: bool = False) -> FileReport:
+    report = FileReport(str(path), lines, skipped, len(examples))
+    report.confusion = {g: {p: 0 for p in LABELS} for g in LABELS}
+    t_start = time.perf_counter()
+    for i, ex in enumerate(examples, start=1):
+        result = engine.mood(ex.text)
+        report.confusion[ex.label][result.label] += 1
+        report.correct += result.label == ex.label
+        if not result.cached:
+            report.latencies_ms.append(result.latency_ms)
+        report.scores.append(score_of(result.label, result.confidence))
+        report.golds.append(ex.label)
+        if progress and (i % 50 == 0 or i == len(examples)):
+            print(f"  {path.name}: {i}/{len(examples)}  accuracy so far {report.correct / i:.3f}"
+                  f"  ({time.perf_counter() - t_start:.0f} s)", file=sys.stderr, flush=True)
+    return report
+
+
+def best_bias(reports: list[FileReport], current: float,
+              grid: tuple[float, float, float] = (-6.0, 6.0, 0.25)) -> tuple[float, float]:
+    """The bias (added to the label gap) that maximizes the mean of the files' accuracies.
+
+    Scores were measured with `current` bias applied, so candidates shift relative to it.
+    Ties go to the smallest change, so noise does not move the setting.
+    """
+    lo, hi, step = grid
+    best = (current, -1.0)
+    candidates = [lo + k * step for k in range(int(round((hi - lo) / step)) + 1)]
+    candidates.sort(key=lambda b: abs(b - current))
+    for bias in candidates:
+        shift = bias - current
+        accs = []
+        for rep in reports:
+            pairs = zip(rep.scores, rep.golds, strict=True)
+            ok = sum((s + shift > 0) == (g == "Positive") for s, g in pairs)
+            accs.append(ok / rep.n if rep.n else 0.0)
+        mean = sum(accs) / len(accs)
+        if mean > best[1] + 1e-9:
+            best = (bias, mean)
+    return best
+
+
+def format_report(rep: FileReport) -> str:
+    j = rep.to_json()
+    rows = [
+        f"### {Path(rep.path).name}",
+        "",
+        f"evaluated {rep.n} of {rep.lines} lines ({rep.skipped} malformed skipped)",
+        "",
+        "| metric | value |",
+        "|---|---|",
+        f"| accuracy | {rep.accuracy:.3f} ({rep.correct}/{rep.n}) |",
+    ]
+    for lab in LABELS:
+        r = j["recall"][lab]
+        rows.append(f"| recall {lab} | {'n/a' if r is None else f'{r:.3f}'} |")
+    rows += [
+        f"| latency p50 | {fmt_num(j['latency_p50_ms'])} ms |",
+        f"| latency p90 | {fmt_num(j['latency_p90_ms'])} ms |",
+        "",
+        "| gold \\ predicted | " + " | ".join(LABELS) + " |",
+        "|---|" + "---|" * len(LABELS),
+    ]
+    for gold in LABELS:
+        rows.append(f"| {gold} | " + " | ".join(str(rep.confusion[gold][p]) for p in LABELS)
+                    + " |")
+    return "\n".join(rows)
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("paths", nargs="+", type=Path, metavar="PATH",
+                        help="labelled .tsv file(s): label<TAB>text[<TAB>source], header line")
+    parser.add_argument("--sample", type=int, default=DEFAULT_SAMPLE,
+                        help=f"evaluate a fixed-seed random sample of N lines per file "
+                        f"(default {DEFAULT_SAMPLE}; 0 = all)")
+    parser.add_argument("--limit", type=int, default=0, help="evaluate at most the first N "
+                        "(after sampling)")
+    parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help="sampling seed")
+    parser.add_argument("--bias", type=float, default=None,
+                        help="mood logit bias (positive favours Positive); default: the setting")
+    parser.add_argument("--prompt", choices=("current", "writeup"), default="current",
+                        help="the app's mood prefix, or the write-up's plain prompt (baseline)")
+    parser.add_argument("--calibrate", action="store_true",
+                        help="also print the bias that would maximize the mean accuracy")
+    parser.add_argument("--json", type=Path, default=None, metavar="PATH",
+                        help="write the results as JSON")
+    parser.add_argument("--progress", action="store_true", help="progress on stderr")
+
+
+def run(args: argparse.Namespace) -> int:
+    loaded: list[tuple[Path, list[Example], int, int]] = []
+    try:
+        for path in args.paths:
+            examples, skipped = read_tsv(path)
+            chosen = pick(examples, sample=args.sample, limit=args.limit, seed=args.seed)
+            loaded.append((path, chosen, len(examples) + skipped, skipped))
+    except EvalFileError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    engine, model = open_engine(args, prompt=args.prompt)
+    try:
+        if args.bias is not None:
+            engine.set_mood_bias(args.bias)
+        bias = engine.mood_bias  # the bias in force (setting or override)
+        reports = [evaluate(engine, p, ex, lines=n, skipped=s, progress=args.progress)
+                   for p, ex, n, s in loaded]
+    finally:
+        engine.close()
+    out: dict[str, Any] = {
+        "model": model,
+        "threads": engine.threads,
+        "prompt": args.prompt,
+        "bias": bias,
+        "sample": args.sample,
+        "seed": args.seed,
+        "files": [r.to_json() for r in reports],
+    }
+    print(f"Model {Path(model).name}, prompt {args.prompt}, bias {bias:+.2f}, "
+          f"{engine.threads} threads\n")
+    for rep in reports:
+        print(format_report(rep) + "\n")
+    if args.calibrate:
+        suggested, acc = best_bias(reports, bias)
+        out["calibrated_bias"] = suggested
+        out["calibrated_mean_accuracy"] = acc
+        print(f"Calibration: bias {suggested:+.2f} would give mean accuracy {acc:.3f} "
+              f"(now {sum(r.accuracy for r in reports) / len(reports):.3f})")
+    if args.json:
+        args.json.write_text(json.dumps(out, indent=2, ensure_ascii=False) + "\n",
+                             encoding="utf-8")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Standalone entry (`python -m qwen_aio.evaluate`) until the CLI wires `eval` in."""
+    logging.basicConfig(level=logging.WARNING)
+    parser = argparse.ArgumentParser(prog="qwen-aio eval", description=__doc__)
+    add_common_options(parser)
+    configure(parser)
+    return run(parser.parse_args(argv))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
