@@ -139,7 +139,7 @@ class ChatPass:
 
     def stream(self, history: Sequence[Message], text: str, *, max_tokens: int,
                system_prompt: str, temperature: float,
-               cancel: CancelToken | None) -> ReplyStream:
+               cancel: CancelToken | None, stop_at_end: bool = True) -> ReplyStream:
         stats = ReplyStats()
         t0 = time.perf_counter()
         if max_tokens > self.ctx.n_ctx // 2:  # leave the prompt at least half of the window
@@ -148,11 +148,12 @@ class ChatPass:
                                  "size; raise the context size in the settings for longer ones.")
         prompt = self.build(history, text, system_prompt, max_tokens, stats)
         stats.prompt_tokens = len(prompt)
-        return ReplyStream(self._generate(prompt, max_tokens, temperature, cancel, stats, t0),
-                           stats)
+        return ReplyStream(self._generate(prompt, max_tokens, temperature, cancel, stats, t0,
+                                          stop_at_end), stats)
 
     def _generate(self, prompt: list[int], max_tokens: int, temperature: float,
-                  cancel: CancelToken | None, stats: ReplyStats, t0: float) -> Iterator[str]:
+                  cancel: CancelToken | None, stats: ReplyStats, t0: float,
+                  stop_at_end: bool = True) -> Iterator[str]:
         try:
             stats.evaluated_tokens = self.ctx.feed(prompt, cancel)
         except Cancelled:
@@ -169,7 +170,7 @@ class ChatPass:
                     stats.stop_reason = "cancelled"
                     break
                 token = llama_cpp.llama_sampler_sample(chain, self.ctx.ptr, -1)
-                if llama_cpp.llama_vocab_is_eog(self._model.vocab, token):
+                if stop_at_end and llama_cpp.llama_vocab_is_eog(self._model.vocab, token):
                     stats.stop_reason = "end"
                     break
                 generated.append(token)

@@ -75,12 +75,14 @@ class Engine:
 
     def chat(self, history: Sequence[Message], text: str, *, max_tokens: int = 128,
              system_prompt: str | None = None, temperature: float = 0.7,
-             cancel: CancelToken | None = None) -> ReplyStream:
+             cancel: CancelToken | None = None, stop_at_end: bool = True) -> ReplyStream:
+        """Stream a reply; ``stop_at_end=False`` always produces ``max_tokens`` (benchmarks)."""
         if not text.strip():
             raise EmptyInput()
         return self._chat.stream(history, text, max_tokens=max(1, max_tokens),
                                  system_prompt=system_prompt or DEFAULT_CHAT_SYSTEM_PROMPT,
-                                 temperature=temperature, cancel=cancel)
+                                 temperature=temperature, cancel=cancel,
+                                 stop_at_end=stop_at_end)
 
     # -- settings that change without a reload ----------------------------------------------------
 

@@ -121,9 +121,12 @@ class Bench:
         g = self.naive.mood(render(self.fmt, messages), self.label_limit)
         return g.ms, g.prompt_tokens + max(0, g.generated - 1)
 
-    def app_chat(self, history: list[Message], text: str, max_tokens: int) -> Any:
+    def app_chat(self, history: list[Message], text: str, max_tokens: int,
+                 fixed: bool = False) -> Any:
+        """``fixed``: exactly ``max_tokens`` tokens, so the three stacks do the same work."""
         stream = self.engine.chat(history, text, max_tokens=max_tokens,
-                                  system_prompt=self.system.content, temperature=0.0)
+                                  system_prompt=self.system.content, temperature=0.0,
+                                  stop_at_end=not fixed)
         for _ in stream:
             pass
         return stream
@@ -250,13 +253,13 @@ class Bench:
     def _app_turn(self, text: str, n_tok: int) -> tuple[float, float | None, int]:
         t0 = time.perf_counter()
         self.app_mood(text)
-        s = self.app_chat([], text, n_tok).stats
+        s = self.app_chat([], text, n_tok, fixed=True).stats
         return (time.perf_counter() - t0) * 1000, s.decode_tps or None, s.generated_tokens
 
     def _naive_turn(self, text: str, n_tok: int) -> tuple[float, float | None, int]:
         t0 = time.perf_counter()
         self.naive_mood(text)
-        g = self.naive.generate(self.naive_prompt([], text), n_tok)
+        g = self.naive.generate(self.naive_prompt([], text), n_tok, fixed=True)
         return (time.perf_counter() - t0) * 1000, g.decode_tps, g.generated
 
     def _seed_turn(self, text: str, n_tok: int) -> tuple[float, float | None, int]:
@@ -287,11 +290,11 @@ class Bench:
 
     def _app_limited(self, text: str, limit: int) -> tuple[float, int]:
         t0 = time.perf_counter()
-        s = self.app_chat([], text, limit).stats
+        s = self.app_chat([], text, limit, fixed=True).stats
         return (time.perf_counter() - t0) * 1000, s.generated_tokens
 
     def _naive_limited(self, text: str, limit: int) -> tuple[float, int]:
-        g = self.naive.generate(self.naive_prompt([], text), limit)
+        g = self.naive.generate(self.naive_prompt([], text), limit, fixed=True)
         return g.ms, g.generated
 
     def _seed_limited(self, text: str, limit: int) -> tuple[float, int]:

@@ -63,7 +63,8 @@ class NaiveRunner:
         return GenResult(out["choices"][0]["text"], ms, ms, usage["prompt_tokens"],
                          usage["completion_tokens"], None)
 
-    def generate(self, prompt: str, max_tokens: int, *, first_only: bool = False) -> GenResult:
+    def generate(self, prompt: str, max_tokens: int, *, first_only: bool = False,
+                 fixed: bool = False) -> GenResult:
         """Greedy generation from the full prompt, stopping at end-of-generation or the limit."""
         t0 = time.perf_counter()
         tokens = self._tokens(prompt)
@@ -72,7 +73,7 @@ class NaiveRunner:
         t_first = t_last = 0.0
         for tok in self.llm.generate(tokens, top_k=1, top_p=1.0, temp=0.0, reset=True):
             now = time.perf_counter()
-            if self.llm.token_eos() == tok or _is_eog(self.llm, tok):
+            if not fixed and (self.llm.token_eos() == tok or _is_eog(self.llm, tok)):
                 break
             out.append(tok)
             if not t_first:

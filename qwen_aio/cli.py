@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from qwen_aio import __version__
-from qwen_aio.errors import Cancelled, EmptyInput, QwenAioError
+from qwen_aio.errors import Cancelled, EmptyInput, ModelCorrupt, QwenAioError
 from qwen_aio.settings import Settings
 
 if TYPE_CHECKING:
@@ -231,8 +231,13 @@ def cmd_models(args: argparse.Namespace) -> int:
         model_id = args.id or requested_model(None, settings.model)
         get_spec(model_id)
         if is_present(model_id):
-            print(f"{model_id} is already downloaded: {model_path(model_id)}")
-            return EXIT_OK
+            try:
+                verify_model(model_id, full=False)
+                print(f"{model_id} is already downloaded: {model_path(model_id)}")
+                return EXIT_OK
+            except ModelCorrupt:
+                _err(f"The downloaded {model_id} is damaged; fetching it again.")
+                model_path(model_id).unlink()
         bar = _ProgressLine()
         try:
             path = download(model_id, progress=bar)

@@ -171,3 +171,9 @@ def test_cut_middle_keeps_both_ends() -> None:
     assert kept == [0, 1, 2, 3, 4, 5, 96, 97, 98, 99] and (head, tail) == (6, 4)
     assert cut_middle(tokens, 1) == ([0], 1, 0)
     assert cut_middle(tokens, 0)[0] == [0]  # never the whole message by accident
+
+
+def test_fixed_length_generation_for_benchmarks(engine: Engine) -> None:
+    stream = engine.chat([], "Say OK.", max_tokens=12, temperature=0, stop_at_end=False)
+    "".join(stream)
+    assert stream.stats.generated_tokens == 12 and stream.stats.stop_reason == "limit"

@@ -75,6 +75,10 @@ def test_models_verify_catches_a_flipped_byte(second_model_path: Path, qwen_home
     refused = run("mood", "--model", "smollm2-135m-instruct", "hello", home=env_home)
     assert refused.returncode == 2 and "damaged" in refused.stderr
     assert refused.stdout == ""
+    # the fix the message suggests works: download replaces the damaged file
+    fixed = run("models", "download", "smollm2-135m-instruct", home=env_home)
+    assert fixed.returncode == 0 and "damaged" in fixed.stderr, fixed.stderr
+    assert run("models", "verify", home=env_home).stdout.startswith("OK")
 
 
 @pytest.mark.parametrize(
