@@ -35,11 +35,15 @@ def _err(message: str) -> None:
 class _ProgressLine:
     """One updating line on stderr for downloads (only when stderr is a terminal)."""
 
-    def __init__(self) -> None:
+    def __init__(self, intro: str = "") -> None:
+        self._intro = intro
         self._stage = ""
         self._last = 0.0
 
     def __call__(self, p: DownloadProgress) -> None:
+        if self._intro:  # said once, and only if a download really starts
+            _err(self._intro)
+            self._intro = ""
         now = time.monotonic()
         if p.stage == self._stage and now - self._last < 0.5:
             return
@@ -60,30 +64,19 @@ class _ProgressLine:
 
 def resolve_model(args: argparse.Namespace, settings: Settings) -> ResolvedModel:
     """Find the model (downloading it on first use) and check it before it is ever loaded."""
-    from models.resolve import ensure, resolve
+    from models.resolve import ensure
     from models.store import verify_before_load
 
+    bar = _ProgressLine(intro="The model is not downloaded yet; fetching it once "
+                              "(later runs work offline).")
     try:
-        resolved = resolve(args.model, settings.model)
-    except QwenAioError as exc:
-        if type(exc).__name__ != "ModelNotFound" or _is_path_request(args, settings):
-            raise
-        _err("The model is not downloaded yet; fetching it once (later runs work offline).")
-        bar = _ProgressLine()
-        try:
-            resolved = ensure(args.model, settings.model, progress=bar)
-        finally:
-            bar.done()
+        resolved = ensure(args.model, settings.model, progress=bar)
+    finally:
+        bar.done()
     verify_before_load(resolved.id, resolved.path)
     if resolved.notice:
         _err(f"Note: {resolved.notice}")
     return resolved
-
-
-def _is_path_request(args: argparse.Namespace, settings: Settings) -> bool:
-    from models.resolve import _is_path, requested_model
-
-    return _is_path(requested_model(args.model, settings.model))
 
 
 def open_engine(args: argparse.Namespace, settings: Settings | None = None,
