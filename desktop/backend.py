@@ -7,9 +7,11 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
 from engine.types import CancelToken, Message, MoodResult, ReplyStats
+from models.download import DownloadProgress as Progress  # re-exported for the dialog
+from qwen_aio.errors import QwenAioError
 from qwen_aio.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -53,16 +55,6 @@ class ModelChoice:
     notice: str | None = None
 
 
-@dataclass(frozen=True)
-class Progress:
-    """Download progress in plain numbers, for the setup dialog's bar and speed label."""
-
-    done_bytes: int
-    total_bytes: int | None
-    bytes_per_s: float
-    stage: str
-
-
 def load_engine(choice: ModelChoice, settings: Settings) -> EngineLike:
     """Verify, then load the real llama.cpp engine (slow: call it only from the worker thread)."""
     from engine import Engine
@@ -92,11 +84,7 @@ def download_model(model_id: str, progress: Callable[[Progress], None] | None,
     """Fetch a catalogue model (blocking; run it off the UI thread)."""
     from models.download import download
 
-    def forward(p: Any) -> None:
-        if progress is not None:
-            progress(Progress(p.done_bytes, p.total_bytes, p.bytes_per_s, p.stage))
-
-    return Path(download(model_id, progress=forward, cancel=cancel))
+    return Path(download(model_id, progress=progress, cancel=cancel))
 
 
 def default_model_id() -> str:
@@ -120,9 +108,11 @@ def catalog_choices() -> list[tuple[str, str, bool]]:
 
 
 def is_gguf(path: Path) -> bool:
-    """A cheap check before a user's file is accepted: GGUF files start with b"GGUF"."""
+    """A cheap check before a user's file is accepted (the loader checks again)."""
+    from models.store import check_header
+
     try:
-        with path.open("rb") as fh:
-            return fh.read(4) == b"GGUF"
-    except OSError:
+        check_header(path)
+    except QwenAioError:
         return False
+    return True

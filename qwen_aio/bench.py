@@ -24,7 +24,6 @@ from engine.prompts import mood_messages
 from engine.types import LABELS
 from qwen_aio.bench_cold import peak_rss_mb
 from qwen_aio.bench_common import (
-    add_common_options,
     fmt_num,
     machine_info,
     median,
@@ -436,16 +435,3 @@ def run(args: argparse.Namespace) -> int:
 
         plot(out, args.plot)
     return 0
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Standalone entry (`python -m qwen_aio.bench`), same options as `qwen-aio bench`."""
-    logging.basicConfig(level=logging.WARNING)
-    parser = argparse.ArgumentParser(prog="qwen-aio bench", description=__doc__)
-    add_common_options(parser)
-    configure(parser)
-    return run(parser.parse_args(argv))
-
-
-if __name__ == "__main__":
-    sys.exit(main())

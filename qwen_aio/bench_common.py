@@ -22,15 +22,6 @@ WRITEUP_MOOD_PROMPT = ("You are a cold and precise sentiment analyst. Respond on
                        "'Positive' or 'Negative'. No explanation.")
 
 
-def add_common_options(parser: argparse.ArgumentParser) -> None:
-    """--model/--threads, which the CLI adds to every subcommand; for standalone runs and tests."""
-    known = {a for action in parser._actions for a in action.option_strings}
-    if "--model" not in known:
-        parser.add_argument("--model", default=None, help="catalogue id or path to a .gguf")
-    if "--threads" not in known:
-        parser.add_argument("--threads", type=int, default=None, help="llama.cpp threads")
-
-
 def mood_prompt_options(kind: str) -> dict[str, Any]:
     """Engine options for a mood prefix: 'current' (the app's) or 'writeup' (the baseline)."""
     if kind == "current":

@@ -19,7 +19,7 @@ from typing import Any
 
 from engine import Engine
 from engine.types import LABELS
-from qwen_aio.bench_common import add_common_options, fmt_num, median, open_engine, percentile
+from qwen_aio.bench_common import fmt_num, median, open_engine, percentile
 
 log = logging.getLogger(__name__)
 
@@ -257,16 +257,3 @@ def run(args: argparse.Namespace) -> int:
         args.json.write_text(json.dumps(out, indent=2, ensure_ascii=False) + "\n",
                              encoding="utf-8")
     return 0
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Standalone entry (`python -m qwen_aio.evaluate`) until the CLI wires `eval` in."""
-    logging.basicConfig(level=logging.WARNING)
-    parser = argparse.ArgumentParser(prog="qwen-aio eval", description=__doc__)
-    add_common_options(parser)
-    configure(parser)
-    return run(parser.parse_args(argv))
-
-
-if __name__ == "__main__":
-    sys.exit(main())
