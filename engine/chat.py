@@ -10,16 +10,40 @@ from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 
 import llama_cpp
+import numpy as np
+import numpy.typing as npt
 from llama_cpp import _internals
 
 from engine.native import EngineFailure, EvalContext, token_bytes
-from engine.prompts import PromptFormat, cut_middle
+from engine.prompts import PromptFormat, cut_middle, reply_hint
+from engine.text import language_of, may_stop_after
 from engine.types import CancelToken, Message, ReplyStats
-from qwen_aio.errors import Cancelled
+from qwen_aio.errors import Cancelled, QwenAioError
 
 log = logging.getLogger(__name__)
 
 TRIM_MARGIN = 0.25  # when history must be trimmed, free this share of the window at once
+# Near the token limit the reply may end at the first sentence end: within the last quarter
+# of the limit (at least 6, at most 48 tokens), while a logit bias on sentence-ending tokens
+# grows from 0 to SENTENCE_NUDGE, so the model wraps up its sentence instead of being cut.
+SENTENCE_NUDGE = 8.0
+HINT_STYLE = "system"  # "system": a system message after the person's words; "user": in them
+_SENTENCE_END_TEXTS = (".", "!", "?", "。", "！", "？", "…", "...", "!!", "！！", ".\n", "!\n",
+                       "?\n", "。\n", "！\n", "？\n", ".\n\n", "!\n\n", "?\n\n", "。\n\n",
+                       "！\n\n", "？\n\n", "~", "～", "。”", ".\"")
+
+
+def grace_tokens(max_tokens: int) -> int:
+    """How many tokens before the limit a reply may end early at a sentence end."""
+    return max(6, min(max_tokens // 4, 48))
+
+
+class NothingToContinue(QwenAioError):
+    """Continue was asked for without a reply to continue."""
+
+    def __init__(self) -> None:
+        super().__init__("There is no reply to continue: the last message must be the "
+                         "assistant's.")
 
 
 class ReplyStream(Iterator[str]):
@@ -52,49 +76,82 @@ class ChatPass:
         self.ctx = EvalContext(model, n_ctx=n_ctx, threads=threads, name="chat",
                                flash_attn=False)
         self._seed = seed
-        # Reply text -> the exact tokens generated, so the next turn's prompt matches the cache.
+        # Message text -> the exact tokens evaluated for it (a reply's generated tokens, a
+        # person's words with the reply hint), so the next turn's prompt matches the cache.
         self._reply_tokens: OrderedDict[str, list[int]] = OrderedDict()
+        self._user_tokens: OrderedDict[str, list[int]] = OrderedDict()
         # How many oldest messages the last trim dropped, and which: kept stable across turns.
         self._dropped: tuple[int, tuple[Message, ...]] = (0, ())
+        self._sentence_ends = self._single_tokens(_SENTENCE_END_TEXTS)
+
+    def _single_tokens(self, texts: Sequence[str]) -> npt.NDArray[np.int32]:
+        ids = {toks[0] for t in texts if len(toks := self._fmt.plain(t)) == 1}
+        return np.array(sorted(ids), dtype=np.int32)
 
     # -- prompt -----------------------------------------------------------------------------------
 
+    def _hint_tokens(self, text: str, mood: str | None, max_tokens: int) -> list[int]:
+        """The hint's tokens, to follow the person's words: with ChatML a system message of
+        its own (its end is the template's, after the person's content); else plain text."""
+        words = reply_hint(language_of(text), mood, max_tokens)
+        if self._fmt.chatml and HINT_STYLE == "system":
+            return self._fmt.special("<|im_end|>\n<|im_start|>system\n") + self._fmt.plain(words)
+        return self._fmt.plain("\n\n" + words)
+
     def _content(self, message: Message) -> list[int]:
-        if message.role == "assistant":
-            cached = self._reply_tokens.get(message.content.strip())
-            if cached is not None:
-                return cached
+        memory = self._reply_tokens if message.role == "assistant" else self._user_tokens
+        cached = memory.get(message.content.strip())
+        if cached is not None:
+            return cached
         return self._fmt.plain(message.content)
 
-    def _prompt(self, system: Message, history: Sequence[Message], text: str,
-                user_tokens: list[int]) -> list[int]:
-        msgs = [system, *history, Message("user", text)]
-        segs = self._fmt.segments(msgs, add_generation_prompt=True)
-        contents = [self._content(m) for m in msgs[:-1]] + [user_tokens]
+    def _prompt(self, system: Message, history: Sequence[Message],
+                turn: tuple[str, list[int]] | None) -> list[int]:
+        """The prompt for ``history`` plus a new user ``turn`` (text and its tokens); without
+        a turn, the prompt ends inside the last message (an assistant reply to continue)."""
+        msgs = [system, *history]
+        if turn is not None:
+            msgs.append(Message("user", turn[0]))
+        segs = self._fmt.segments(msgs, add_generation_prompt=turn is not None)
+        contents = [self._content(m) for m in msgs]
+        if turn is not None:
+            contents[-1] = turn[1]
+        else:
+            segs = segs[:segs.index(len(msgs) - 1) + 1]
         return self._fmt.tokens(segs, contents)
 
-    def build(self, history: Sequence[Message], text: str, system_prompt: str,
-              max_tokens: int, stats: ReplyStats) -> list[int]:
-        """The prompt for this turn, trimmed oldest-first (and the message cut) to fit."""
+    def build(self, history: Sequence[Message], text: str | None, system_prompt: str,
+              max_tokens: int, stats: ReplyStats,
+              hint_tokens: Sequence[int] = ()) -> list[int]:
+        """The prompt for this turn, trimmed oldest-first (and the message cut) to fit.
+
+        ``text`` None continues the last message of ``history`` instead of a new turn.
+        """
         budget = self.ctx.n_ctx - max_tokens
         system = Message("system", system_prompt)
-        user_tokens = self._fmt.plain(text)
         hist = [m for m in history if m.role in ("user", "assistant") and m.content.strip()]
-        bare = self._prompt(system, [], text, user_tokens)
-        if len(bare) > budget:
-            keep = len(user_tokens) - (len(bare) - budget)
-            user_tokens, head, tail = cut_middle(user_tokens, keep)
-            stats.notices.append(
-                f"Your message was too long for the context window: only its first {head} and "
-                f"last {tail} tokens were read.")
-            return self._note_trim(len(hist), hist, self._prompt(system, [], text, user_tokens),
-                                   stats)
+        turn: tuple[str, list[int]] | None = None
+        if text is not None:
+            user_tokens = self._fmt.plain(text)
+            turn = (text, user_tokens + list(hint_tokens))
+            bare = self._prompt(system, [], turn)
+            if len(bare) > budget:
+                keep = len(user_tokens) - (len(bare) - budget)
+                user_tokens, head, tail = cut_middle(user_tokens, keep)
+                stats.notices.append(
+                    f"Your message was too long for the context window: only its first {head} "
+                    f"and last {tail} tokens were read.")
+                turn = (text, user_tokens + list(hint_tokens))
+                self._remember(self._user_tokens, text, turn[1])
+                return self._note_trim(len(hist), hist, self._prompt(system, [], turn), stats)
+            self._remember(self._user_tokens, text, turn[1])
+        min_kept = 0 if turn is not None else 2  # a continuation keeps its reply and question
 
         def prompt_with(drop: int) -> list[int]:
-            return self._prompt(system, hist[drop:], text, user_tokens)
+            return self._prompt(system, hist[drop:], turn)
 
         drop, dropped_msgs = self._dropped
-        if drop and drop <= len(hist) and tuple(hist[:drop]) == dropped_msgs:
+        if drop and drop <= len(hist) - min_kept and tuple(hist[:drop]) == dropped_msgs:
             tokens = prompt_with(drop)  # same cut as last turn: the cached prefix stays valid
             if len(tokens) <= budget:
                 return self._note_trim(drop, hist, tokens, stats)
@@ -104,13 +161,16 @@ class ChatPass:
             return tokens
         target = int(budget * (1 - TRIM_MARGIN))
         drop = 0
-        while drop < len(hist):
+        while drop < len(hist) - min_kept:
             drop += 1
-            while drop < len(hist) and hist[drop].role != "user":
+            while drop < len(hist) - min_kept and hist[drop].role != "user":
                 drop += 1  # the kept history starts with a user message
             tokens = prompt_with(drop)
             if len(tokens) <= target:
                 break
+        if len(tokens) > budget:
+            raise EngineFailure(f"the reply to continue does not fit a context of "
+                                f"{self.ctx.n_ctx} tokens")
         return self._note_trim(drop, hist, tokens, stats)
 
     def _note_trim(self, drop: int, hist: list[Message], tokens: list[int],
@@ -137,23 +197,52 @@ class ChatPass:
         add(chain, llama_cpp.llama_sampler_init_dist(self._seed))
         return chain
 
-    def stream(self, history: Sequence[Message], text: str, *, max_tokens: int,
-               system_prompt: str, temperature: float,
-               cancel: CancelToken | None, stop_at_end: bool = True) -> ReplyStream:
-        stats = ReplyStats()
-        t0 = time.perf_counter()
+    def _cap(self, max_tokens: int, stats: ReplyStats) -> int:
         if max_tokens > self.ctx.n_ctx // 2:  # leave the prompt at least half of the window
             max_tokens = self.ctx.n_ctx // 2
             stats.notices.append(f"The reply is limited to {max_tokens} tokens by the context "
                                  "size; raise the context size in the settings for longer ones.")
-        prompt = self.build(history, text, system_prompt, max_tokens, stats)
+        return max_tokens
+
+    def stream(self, history: Sequence[Message], text: str, *, max_tokens: int,
+               system_prompt: str, temperature: float,
+               cancel: CancelToken | None, stop_at_end: bool = True,
+               mood: str | None = None, hint: bool = True) -> ReplyStream:
+        """A reply to ``text``; the person's turn ends with a hint (their language, the mood
+        ``mood`` and the size ``max_tokens`` allows) unless ``hint`` is False."""
+        stats = ReplyStats()
+        t0 = time.perf_counter()
+        max_tokens = self._cap(max_tokens, stats)
+        hint_tokens = self._hint_tokens(text, mood, max_tokens) if hint else []
+        prompt = self.build(history, text, system_prompt, max_tokens, stats, hint_tokens)
         stats.prompt_tokens = len(prompt)
         return ReplyStream(self._generate(prompt, max_tokens, temperature, cancel, stats, t0,
                                           stop_at_end), stats)
 
+    def continue_reply(self, history: Sequence[Message], *, max_tokens: int,
+                       system_prompt: str, temperature: float,
+                       cancel: CancelToken | None) -> ReplyStream:
+        """More of the last reply in ``history`` (cut by its limit), from the same cache.
+
+        Right after the cut the cache holds exactly that prompt and the last token's logits,
+        so nothing is evaluated before the first new token.
+        """
+        if not history or history[-1].role != "assistant" or not history[-1].content.strip():
+            raise NothingToContinue()
+        stats = ReplyStats()
+        t0 = time.perf_counter()
+        max_tokens = self._cap(max_tokens, stats)
+        prior_text = history[-1].content
+        prior = self._content(history[-1])
+        prompt = self.build(history, None, system_prompt, max_tokens, stats)
+        stats.prompt_tokens = len(prompt)
+        return ReplyStream(self._generate(prompt, max_tokens, temperature, cancel, stats, t0,
+                                          True, prior=(prior_text, prior)), stats)
+
     def _generate(self, prompt: list[int], max_tokens: int, temperature: float,
                   cancel: CancelToken | None, stats: ReplyStats, t0: float,
-                  stop_at_end: bool = True) -> Iterator[str]:
+                  stop_at_end: bool = True,
+                  prior: tuple[str, list[int]] | None = None) -> Iterator[str]:
         try:
             stats.evaluated_tokens = self.ctx.feed(prompt, cancel)
         except Cancelled:
@@ -161,21 +250,36 @@ class ChatPass:
             return
         chain = self._sampler(temperature)
         decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        prior_text, prior_tokens = prior if prior is not None else ("", [])
+        if prior_tokens:  # a character split across the cut completes with the next token
+            decoder.decode(b"".join(token_bytes(self._model, t) for t in prior_tokens))
         generated: list[int] = []
         text = ""
         t_first = 0.0
+        window = max_tokens - grace_tokens(max_tokens) if stop_at_end else max_tokens + 1
+        vocab = self._model.vocab
         try:
             while True:
                 if cancel is not None and cancel.cancelled:
                     stats.stop_reason = "cancelled"
                     break
+                n = len(generated)
+                if n >= window and len(self._sentence_ends):
+                    self.ctx.bias_logits(self._sentence_ends,
+                                         SENTENCE_NUDGE * (n - window + 1) / (max_tokens - window))
                 token = llama_cpp.llama_sampler_sample(chain, self.ctx.ptr, -1)
-                if stop_at_end and llama_cpp.llama_vocab_is_eog(self._model.vocab, token):
-                    stats.stop_reason = "end"
+                if stop_at_end and (llama_cpp.llama_vocab_is_eog(vocab, token)
+                                    or llama_cpp.llama_vocab_is_control(vocab, token)):
+                    stats.stop_reason = "end"  # a control token never renders: the turn is over
+                    break
+                raw = token_bytes(self._model, token)
+                if n >= window and may_stop_after(prior_text + text,
+                                                  raw.decode("utf-8", "ignore")):
+                    stats.stop_reason = "sentence"
                     break
                 generated.append(token)
                 stats.generated_tokens = len(generated)
-                piece = decoder.decode(token_bytes(self._model, token))
+                piece = decoder.decode(raw)
                 if piece:
                     if not t_first:
                         t_first = time.perf_counter()
@@ -183,7 +287,8 @@ class ChatPass:
                     text += piece
                     yield piece
                 if len(generated) >= max_tokens:
-                    stats.stop_reason = "limit"
+                    stats.stop_reason = ("sentence" if stop_at_end
+                                         and may_stop_after(prior_text + text, None) else "limit")
                     break
                 try:
                     self.ctx.append([token], cancel)
@@ -197,29 +302,39 @@ class ChatPass:
             if tail:
                 text += tail
                 yield tail
-            self._prefill_next_turn(stats.stop_reason, generated, cancel)
+            self._after_reply(stats.stop_reason, generated, cancel)
         finally:
             llama_cpp.llama_sampler_free(chain)
             if generated:
-                self._remember(text, generated)
+                self._remember(self._reply_tokens, prior_text + text, prior_tokens + generated)
 
-    def _prefill_next_turn(self, stop_reason: str, generated: list[int],
-                           cancel: CancelToken | None) -> None:
-        """Evaluate the end of this reply and the next user header now, while the user reads:
-        the next turn then only evaluates its own words."""
-        if stop_reason not in ("end", "limit") or not generated or not self._fmt.chatml:
+    def _after_reply(self, stop_reason: str, generated: list[int],
+                     cancel: CancelToken | None) -> None:
+        """Evaluate what the next request needs now, while the person reads.
+
+        After a cut (``limit``) that is the reply's last token, so Continue starts at once;
+        otherwise the end of this turn and the next user header, so the next turn evaluates
+        only its own words.
+        """
+        if not generated or stop_reason not in ("end", "sentence", "limit"):
             return
-        pending = [generated[-1]] if stop_reason == "limit" else []
-        pending += self._fmt.special("<|im_end|>\n<|im_start|>user\n")
+        if stop_reason == "limit":
+            pending = [generated[-1]]
+        elif self._fmt.chatml:
+            pending = self._fmt.special("<|im_end|>\n<|im_start|>user\n")
+        else:
+            return
         if len(self.ctx.tokens) + len(pending) < self.ctx.n_ctx:
             with contextlib.suppress(Cancelled, EngineFailure):
                 self.ctx.append(pending, cancel)
 
-    def _remember(self, text: str, tokens: list[int]) -> None:
-        self._reply_tokens[text.strip()] = tokens
-        self._reply_tokens.move_to_end(text.strip())
-        while len(self._reply_tokens) > 256:
-            self._reply_tokens.popitem(last=False)
+    @staticmethod
+    def _remember(memory: OrderedDict[str, list[int]], text: str, tokens: list[int]) -> None:
+        key = text.strip()
+        memory[key] = tokens
+        memory.move_to_end(key)
+        while len(memory) > 256:
+            memory.popitem(last=False)
 
     def close(self) -> None:
         self.ctx.close()

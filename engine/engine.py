@@ -75,14 +75,27 @@ class Engine:
 
     def chat(self, history: Sequence[Message], text: str, *, max_tokens: int = 128,
              system_prompt: str | None = None, temperature: float = 0.7,
-             cancel: CancelToken | None = None, stop_at_end: bool = True) -> ReplyStream:
-        """Stream a reply; ``stop_at_end=False`` always produces ``max_tokens`` (benchmarks)."""
+             cancel: CancelToken | None = None, stop_at_end: bool = True,
+             mood: str | None = None, hint: bool = True) -> ReplyStream:
+        """Stream a reply in the writer's language, its tone told by ``mood`` (the label the
+        mood pass gave ``text``). ``stop_at_end=False`` always produces ``max_tokens`` and
+        ``hint=False`` leaves the person's words alone (benchmarks)."""
         if not text.strip():
             raise EmptyInput()
         return self._chat.stream(history, text, max_tokens=max(1, max_tokens),
                                  system_prompt=system_prompt or DEFAULT_CHAT_SYSTEM_PROMPT,
                                  temperature=temperature, cancel=cancel,
-                                 stop_at_end=stop_at_end)
+                                 stop_at_end=stop_at_end, mood=mood, hint=hint)
+
+    def continue_reply(self, history: Sequence[Message], *, max_tokens: int = 128,
+                       system_prompt: str | None = None, temperature: float = 0.7,
+                       cancel: CancelToken | None = None) -> ReplyStream:
+        """Stream more of the reply that ends ``history`` (one cut by its limit): the pieces
+        extend it. Right after the cut nothing is evaluated again."""
+        return self._chat.continue_reply(history, max_tokens=max(1, max_tokens),
+                                         system_prompt=system_prompt
+                                         or DEFAULT_CHAT_SYSTEM_PROMPT,
+                                         temperature=temperature, cancel=cancel)
 
     # -- settings that change without a reload ----------------------------------------------------
 
@@ -100,6 +113,16 @@ class Engine:
     @property
     def mood_bias(self) -> float:
         return self._mood.bias
+
+    def set_corrections(self, pairs: Sequence[tuple[str, str]]) -> bool:
+        """The person's label corrections (text, label), oldest first: the same text gets
+        their label, the most recent become examples in the mood prefix (evaluated once, now).
+        Returns whether the prefix changed."""
+        return self._mood.set_corrections(pairs)
+
+    @property
+    def mood_prefix_builds(self) -> int:
+        return self._mood.prefix_builds
 
     def clear_mood_cache(self) -> None:
         self._mood.cache.clear()

@@ -15,13 +15,20 @@ from llama_cpp import _internals
 
 from engine.grammar import LabelSampler, check_label_grammar
 from engine.native import EvalContext, token_bytes
+from engine.prompts import MOOD_EXAMPLES as MOOD_EXAMPLES_DEFAULT
 from engine.prompts import PromptFormat, cut_middle, mood_messages
+from engine.text import language_of
 from engine.types import LABELS, CancelToken, Label, MoodResult
 from qwen_aio.errors import EmptyInput
 
 log = logging.getLogger(__name__)
 
 MOOD_MAX_MESSAGE_TOKENS = 480  # longer messages are cut (head and tail kept) with a notice
+# The person's most recent label corrections join the fixed prefix as examples: at most this
+# many (half of each language when both are there), each cut to a few dozen tokens, so the
+# prefix, evaluated once per change, stays small.
+MAX_CORRECTION_EXAMPLES = 8
+CORRECTION_EXAMPLE_TOKENS = 64
 
 
 def normalize(text: str) -> str:
@@ -63,18 +70,92 @@ class MoodPass:
                  examples: Sequence[tuple[str, str]] | None = None) -> None:
         self._model = model
         self._fmt = fmt
-        messages = mood_messages(system, examples)
-        self.prefix, self.suffix = fmt.split_at(messages, slot=len(messages) - 1)
+        self._system = system
+        self._examples = examples
+        # Corrections: normalized text -> the person's label, and the examples in the prefix.
+        self.overrides: dict[str, Label] = {}
+        self.correction_examples: tuple[tuple[str, Label], ...] = ()
+        self.prefix_builds = 0  # how often corrections changed the prefix (tests count it)
+        self._build_prefix()
+        base = len(self.prefix)
         label_tokens = [fmt.plain(label) for label in LABELS]
         self.max_tokens = max(len(t) for t in label_tokens) + 1  # +1: the grammar's end
-        n_ctx = len(self.prefix) + MOOD_MAX_MESSAGE_TOKENS + len(self.suffix) + self.max_tokens
+        room = MAX_CORRECTION_EXAMPLES * (CORRECTION_EXAMPLE_TOKENS + 16)  # + template tokens
+        n_ctx = base + room + MOOD_MAX_MESSAGE_TOKENS + len(self.suffix) + self.max_tokens
         self.ctx = EvalContext(model, n_ctx=_round_up(n_ctx, 256), threads=threads, name="mood")
-        self.budget = self.ctx.n_ctx - len(self.prefix) - len(self.suffix) - self.max_tokens
+        self.budget = self.ctx.n_ctx - base - room - len(self.suffix) - self.max_tokens
         self._first = {label: toks[0] for label, toks in zip(LABELS, label_tokens, strict=True)}
         self.bias = bias
         self.sampler = self._make_sampler(bias)
         self._first_step = check_label_grammar(self.sampler, self._piece)
         self.cache = MoodCache(cache_size)
+
+    def _build_prefix(self) -> None:
+        examples = list(MOOD_EXAMPLES_DEFAULT if self._examples is None else self._examples)
+        examples += self.correction_examples
+        messages = mood_messages(self._system, examples)
+        self.prefix, self.suffix = self._fmt.split_at(messages, slot=len(messages) - 1)
+
+    def set_corrections(self, pairs: Sequence[tuple[str, str]]) -> bool:
+        """Use the person's corrections (text, label), oldest first: the same text gets their
+        label from now on, and the most recent ones become examples in the prefix, which is
+        evaluated again now, once. Returns whether the prefix changed."""
+        overrides: dict[str, Label] = {}
+        for text, label in pairs:
+            key = normalize(text)
+            if key and label in LABELS:
+                overrides[key] = label  # type: ignore[assignment]
+        self.overrides = overrides
+        examples = self._pick_examples(pairs)
+        if examples == self.correction_examples:
+            return False
+        self.correction_examples = examples
+        self._build_prefix()
+        self.cache.clear()  # labels decided under the old prefix
+        self.prefix_builds += 1
+        self.ctx.feed(self.prefix)
+        log.info("Mood prefix rebuilt with %d corrections: %d tokens", len(examples),
+                 len(self.prefix))
+        return True
+
+    def _pick_examples(self, pairs: Sequence[tuple[str, str]]) -> tuple[tuple[str, Label], ...]:
+        """The most recent corrections, both languages represented, each cut short."""
+        seen: set[str] = set()
+        recent: list[tuple[int, str, Label]] = []
+        for i in range(len(pairs) - 1, -1, -1):
+            text, label = pairs[i]
+            key = normalize(text)
+            if key and label in LABELS and key not in seen:
+                seen.add(key)
+                recent.append((i, text, label))  # type: ignore[arg-type]
+        half = MAX_CORRECTION_EXAMPLES // 2
+        chosen: list[tuple[int, str, Label]] = []
+        per_lang: dict[str, int] = {}
+        for item in recent:  # up to half per language first...
+            lang = language_of(item[1]) or ""
+            if per_lang.get(lang, 0) < half:
+                per_lang[lang] = per_lang.get(lang, 0) + 1
+                chosen.append(item)
+            if len(chosen) == MAX_CORRECTION_EXAMPLES:
+                break
+        for item in recent:  # ...then the most recent of any language
+            if len(chosen) == MAX_CORRECTION_EXAMPLES:
+                break
+            if item not in chosen:
+                chosen.append(item)
+        chosen.sort()  # oldest first: the newest sits next to the message
+        return tuple((self._short(text), label) for _, text, label in chosen)
+
+    def _short(self, text: str) -> str:
+        tokens = self._fmt.plain(" ".join(text.split()))
+        if len(tokens) <= CORRECTION_EXAMPLE_TOKENS:
+            return " ".join(text.split())
+        kept, head, _ = cut_middle(tokens, CORRECTION_EXAMPLE_TOKENS)
+
+        def words(toks: list[int]) -> str:
+            return b"".join(token_bytes(self._model, t) for t in toks).decode("utf-8", "ignore")
+
+        return f"{words(kept[:head]).rstrip()} … {words(kept[head:]).lstrip()}"
 
     def warm(self) -> None:
         """Evaluate the fixed prefix once, at start: every message reuses it."""
@@ -103,6 +184,10 @@ class MoodPass:
         key = normalize(text)
         if not key:
             raise EmptyInput()
+        corrected = self.overrides.get(key)
+        if corrected is not None:
+            return MoodResult(text, corrected, 1.0, (time.perf_counter() - t0) * 1000, True,
+                              corrected=True)
         hit = self.cache.get(key)
         if hit is not None:
             return MoodResult(text, hit[0], hit[1], (time.perf_counter() - t0) * 1000, True)

@@ -102,6 +102,7 @@ class EvalContext:
         self.n_batch = n_batch
         self.n_vocab = model.n_vocab()
         self.tokens: list[int] = []  # exactly what the KV cache holds, position by position
+        self._logits_at = -1  # len(tokens) when the logits buffer holds the last token's logits
         self.evaluated_total = 0  # every token ever decoded here: tests count reuse with it
         self._cancel: CancelToken | None = None
         # told (tokens, seconds) after each evaluation: see engine.threads.ThreadGovernor
@@ -123,6 +124,7 @@ class EvalContext:
         if n < len(self.tokens):
             llama_cpp.llama_memory_seq_rm(self._ctx.memory, 0, n, -1)
             del self.tokens[n:]
+            self._logits_at = -1
 
     def feed(self, tokens: Sequence[int], cancel: CancelToken | None = None) -> int:
         """Make the cache hold ``tokens``, evaluating only the part after the common prefix.
@@ -135,6 +137,8 @@ class EvalContext:
         if len(tokens) > self.n_ctx:
             raise EngineFailure(f"{len(tokens)} tokens do not fit a context of {self.n_ctx}")
         keep = common_prefix(self.tokens, tokens)
+        if keep == len(tokens) == len(self.tokens) == self._logits_at:
+            return 0  # the cache and the last token's logits are exactly what is asked for
         if keep == len(tokens):
             keep -= 1  # the logits of the last token are needed, so evaluate it again
         self._truncate(keep)
@@ -165,6 +169,7 @@ class EvalContext:
                     raise EngineFailure(f"llama_decode returned {rc}")
                 self.tokens.extend(chunk)
                 self.evaluated_total += len(chunk)
+                self._logits_at = len(self.tokens)
         finally:
             self._cancel = None
         return len(todo)
@@ -173,6 +178,14 @@ class EvalContext:
         """The logits after the last evaluated token (a view: copy before the next feed)."""
         ptr = llama_cpp.llama_get_logits_ith(self._ctx.ctx, -1)
         return np.ctypeslib.as_array(ptr, shape=(self.n_vocab,))
+
+    def bias_logits(self, ids: npt.NDArray[np.int32], amount: float) -> None:
+        """Add ``amount`` to the last token's logits for ``ids`` before the next sample.
+
+        The buffer then no longer holds the model's own logits, so `feed` will not reuse it.
+        """
+        self.logits()[ids] += amount
+        self._logits_at = -1
 
     def close(self) -> None:
         self._batch.close()

@@ -33,6 +33,37 @@ MOOD_EXAMPLES: tuple[tuple[str, str], ...] = (
     ("排了两个小时的队，结果什么也没买到，真烦。", "Negative"),
 )
 
+# The reply hint follows the person's words in their turn (so the cached history stays valid):
+# the language to answer in, the size the token limit allows, and a tone that matches the mood
+# chip. For ChatML models it is a short system message after the person's message. Small
+# models follow the language of their instructions more than an instruction about language,
+# so a Chinese message gets its hint in Chinese; and they repeat what they are told about the
+# person ("The user is happy…"), so the hint says what to do, never what the person feels.
+# Measured in docs/replies/README.md.
+_TONE = {"zh": {"Positive": "真诚地为对方高兴", "Negative": "温柔地安慰对方", None: "温暖地回应"},
+         "en": {"Positive": "sharing their joy", "Negative": "comforting them", None: "warmly"}}
+
+
+def _budget(max_tokens: int, lang: str) -> str:
+    if max_tokens <= 48:
+        return "一两句话" if lang == "zh" else "in one or two sentences"
+    if max_tokens <= 192:
+        return "一小段话" if lang == "zh" else "in a short paragraph"
+    return "几段话以内" if lang == "zh" else "in a few paragraphs at most"
+
+
+def reply_hint(language: str | None, mood: str | None, max_tokens: int) -> str:
+    """Instructions for one reply: its language, its size and its tone."""
+    tone_key = mood if mood in LABEL_SET else None
+    if language == "zh":
+        return f"用中文回复，{_budget(max_tokens, 'zh')}，{_TONE['zh'][tone_key]}。"
+    lang_part = {"en": "Reply in English, ", "other": "Reply in the language of their message, "
+                 }.get(language or "", "Reply ")
+    return f"{lang_part}{_budget(max_tokens, 'en')}, {_TONE['en'][tone_key]}."
+
+
+LABEL_SET = frozenset(("Positive", "Negative"))
+
 Segment = str | int  # template text, or the index of a message whose content goes here
 
 

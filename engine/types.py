@@ -22,6 +22,7 @@ class MoodResult:
     cached: bool
     evaluated_tokens: int = 0  # tokens llama.cpp evaluated for this call (0 when cached)
     notice: str | None = None  # e.g. the message was cut to fit the context
+    corrected: bool = False  # the person corrected this text's label before: theirs is used
 
     @property
     def emoji(self) -> str:
@@ -45,7 +46,9 @@ class ReplyStats:
     generated_tokens: int = 0
     ttft_ms: float = 0.0  # from the call to the first text piece
     decode_tps: float = 0.0  # generated tokens per second after the first
-    stop_reason: Literal["end", "limit", "cancelled", ""] = ""
+    # "end": the model ended its turn; "sentence": ended at a sentence end near the limit;
+    # "limit": cut mid-sentence by the token limit (it can be continued); "cancelled": stopped
+    stop_reason: Literal["end", "sentence", "limit", "cancelled", ""] = ""
     trimmed_messages: int = 0  # oldest history messages left out to fit the context
     notices: list[str] = field(default_factory=list)
 

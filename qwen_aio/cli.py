@@ -146,12 +146,54 @@ def cmd_mood(args: argparse.Namespace) -> int:
 
 # --- chat --------------------------------------------------------------------------------------
 
+def _chat_file(args: argparse.Namespace, engine: Engine, settings: Settings, preset: str,
+               limit: int) -> int:
+    """Each line is its own one-turn conversation: mood, then the reply; one result a line."""
+    for text in _mood_lines(args):
+        row: dict[str, Any] = {"text": text, "preset": preset, "max_tokens": limit}
+        try:
+            mood = engine.mood(text)
+            stream = engine.chat([], text, max_tokens=limit,
+                                 system_prompt=settings.system_prompt, mood=mood.label)
+            reply = "".join(stream)
+            st = stream.stats
+            row.update(label=mood.label, confidence=round(mood.confidence, 4),
+                       mood_ms=round(mood.latency_ms, 1), reply=reply,
+                       stop_reason=st.stop_reason, generated_tokens=st.generated_tokens,
+                       prompt_tokens=st.prompt_tokens, ttft_ms=round(st.ttft_ms, 1))
+            if st.notices:
+                row["notices"] = st.notices
+        except QwenAioError as exc:  # one bad line (empty, cut off) must not stop a file run
+            row.update(label=None, confidence=None, reply=None, stop_reason=None,
+                       generated_tokens=0, ttft_ms=None, error=str(exc))
+        if args.json:
+            print(json.dumps(row, ensure_ascii=False), flush=True)
+        elif row["reply"] is None:
+            print(f"you> {text}\n⚠️  {row['error']}\n", flush=True)
+        else:
+            emoji = "😄" if row["label"] == "Positive" else "😞"
+            cut = "  [cut at the limit: /continue in a chat]" if row["stop_reason"] == "limit" \
+                else ""
+            print(f"you> {text}\n{emoji} {row['label']} {row['confidence']:.2f}\n"
+                  f"bot> {row['reply']}{cut}\n", flush=True)
+    return EXIT_OK
+
+
 def cmd_chat(args: argparse.Namespace) -> int:
     from engine import CancelToken, Message
 
+    if args.file not in (None, "-") and not Path(args.file).is_file():
+        _err(f"No such file: {args.file}")
+        return EXIT_UNAVAILABLE
     settings = Settings.load()
     engine, resolved = open_engine(args, settings)
+    preset = args.reply or settings.reply_length
     limit = settings.reply_limit(args.reply)
+    if args.file is not None:
+        try:
+            return _chat_file(args, engine, settings, preset, limit)
+        finally:
+            engine.close()
     history: list[Message] = []
     cancel = CancelToken()
     _err(f"Chatting with {resolved.title}; replies up to {limit} tokens. "
@@ -313,6 +355,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("chat", parents=[common], help="chat in the terminal")
     p.add_argument("--reply", choices=["short", "normal", "long"], default=None,
                    help="reply length (default: the setting, normal)")
+    p.add_argument("--file", metavar="PATH", help="one message per line, each its own one-turn "
+                   "conversation (no history); - for standard input")
+    p.add_argument("--json", action="store_true", help="with --file: one JSON object per line")
     p.set_defaults(func=cmd_chat)
 
     p = sub.add_parser("models", parents=[common], help="list, download, verify models")

@@ -196,8 +196,11 @@ def format_report(rep: FileReport) -> str:
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("paths", nargs="+", type=Path, metavar="PATH",
+    parser.add_argument("paths", nargs="*", type=Path, metavar="PATH",
                         help="labelled .tsv file(s): label<TAB>text[<TAB>source], header line")
+    parser.add_argument("--replies", nargs="+", type=Path, metavar="FILE", default=None,
+                        help="judge replies instead: `qwen-aio chat --file … --json` output(s); "
+                        "per preset: writer's language, mid-sentence, refusals, length")
     parser.add_argument("--sample", type=int, default=DEFAULT_SAMPLE,
                         help=f"evaluate a fixed-seed random sample of N lines per file "
                         f"(default {DEFAULT_SAMPLE}; 0 = all)")
@@ -215,7 +218,37 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--progress", action="store_true", help="progress on stderr")
 
 
+def run_replies(args: argparse.Namespace) -> int:
+    from qwen_aio.evaluate_replies import (
+        RepliesFileError,
+        format_examples,
+        format_table,
+        judge,
+        read_rows,
+    )
+
+    try:
+        reports = judge(read_rows(args.replies))
+    except RepliesFileError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(format_table(reports))
+    examples = format_examples(reports)
+    if examples:
+        print("\nExamples:\n" + examples)
+    if args.json:
+        args.json.write_text(json.dumps({"files": [str(p) for p in args.replies],
+                                         "presets": [r.to_json() for r in reports]},
+                                        indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    return 0
+
+
 def run(args: argparse.Namespace) -> int:
+    if args.replies:
+        return run_replies(args)
+    if not args.paths:
+        print("error: give labelled .tsv file(s), or --replies FILE…", file=sys.stderr)
+        return 2
     loaded: list[tuple[Path, list[Example], int, int]] = []
     try:
         for path in args.paths:

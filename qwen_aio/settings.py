@@ -17,10 +17,19 @@ log = logging.getLogger(__name__)
 
 DEFAULT_REPLY_TOKENS = {"short": 32, "normal": 128, "long": 512}
 
+# Each reply also gets a short hint in the writer's language (engine.prompts.reply_hint):
+# that, not this prompt, keeps Chinese replies Chinese (measured in docs/replies/README.md).
 DEFAULT_CHAT_SYSTEM_PROMPT = (
-    "You are a warm, empathetic companion. Reply briefly and kindly in the language the user "
-    "writes in. Acknowledge how they feel before anything else."
+    "You are a warm, caring friend. Always answer in the language of the user's message. "
+    "Speak to the user directly as \"you\". First acknowledge how they feel, then say "
+    "something kind or helpful. Never refuse and never mention being an AI. Keep it short."
 )
+# Earlier defaults, written into settings files by the Settings dialog: they are replaced by
+# the current default on load (a prompt the person wrote themselves is kept).
+OLD_CHAT_SYSTEM_PROMPTS = frozenset({
+    "You are a warm, empathetic companion. Reply briefly and kindly in the language the user "
+    "writes in. Acknowledge how they feel before anything else.",
+})
 
 
 @dataclass
@@ -36,6 +45,7 @@ class Settings:
     language: str = "system"  # "system", "zh" or "en"
     close_to_tray: bool = True
     mood_bias: float = 0.0  # added to the Positive-minus-Negative logit gap (calibration)
+    mood_corrections: bool = True  # use the person's label corrections (overrides + examples)
 
     @classmethod
     def load(cls, path: Path | None = None) -> Settings:
@@ -84,6 +94,8 @@ class Settings:
         return settings
 
     def _clamp(self) -> None:
+        if self.system_prompt.strip() in OLD_CHAT_SYSTEM_PROMPTS:
+            self.system_prompt = DEFAULT_CHAT_SYSTEM_PROMPT
         self.threads = max(0, min(self.threads, 256))
         self.n_ctx = max(512, min(self.n_ctx, 32768))
         if self.reply_length not in self.reply_tokens:
