@@ -14,6 +14,7 @@ import numpy as np
 import numpy.typing as npt
 from llama_cpp import _internals
 
+from engine.guard import PhraseGuard
 from engine.native import EngineFailure, EvalContext, token_bytes
 from engine.prompts import PromptFormat, cut_middle, reply_hint
 from engine.text import language_of, may_stop_after
@@ -27,6 +28,7 @@ TRIM_MARGIN = 0.25  # when history must be trimmed, free this share of the windo
 # of the limit (at least 6, at most 48 tokens), while a logit bias on sentence-ending tokens
 # grows from 0 to SENTENCE_NUDGE, so the model wraps up its sentence instead of being cut.
 SENTENCE_NUDGE = 8.0
+MAX_BACKTRACKS = 4  # the refusal guard's undo steps per reply; after that the reply goes on
 HINT_STYLE = "system"  # "system": a system message after the person's words; "user": in them
 _SENTENCE_END_TEXTS = (".", "!", "?", "。", "！", "？", "…", "...", "!!", "！！", ".\n", "!\n",
                        "?\n", "。\n", "！\n", "？\n", ".\n\n", "!\n\n", "?\n\n", "。\n\n",
@@ -83,6 +85,7 @@ class ChatPass:
         # How many oldest messages the last trim dropped, and which: kept stable across turns.
         self._dropped: tuple[int, tuple[Message, ...]] = (0, ())
         self._sentence_ends = self._single_tokens(_SENTENCE_END_TEXTS)
+        self._guard = PhraseGuard()
 
     def _single_tokens(self, texts: Sequence[str]) -> npt.NDArray[np.int32]:
         ids = {toks[0] for t in texts if len(toks := self._fmt.plain(t)) == 1}
@@ -249,12 +252,14 @@ class ChatPass:
             stats.stop_reason = "cancelled"
             return
         chain = self._sampler(temperature)
-        decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
         prior_text, prior_tokens = prior if prior is not None else ("", [])
-        if prior_tokens:  # a character split across the cut completes with the next token
-            decoder.decode(b"".join(token_bytes(self._model, t) for t in prior_tokens))
+        decoder = self._decoder(prior_tokens)
         generated: list[int] = []
+        starts: list[int] = []  # where each generated token's text starts in ``text``
         text = ""
+        shown = 0  # characters of ``text`` already yielded (always at a token's start)
+        bans: dict[int, set[int]] = {}  # position -> tokens the guard forbids there
+        backtracks = 0
         t_first = 0.0
         window = max_tokens - grace_tokens(max_tokens) if stop_at_end else max_tokens + 1
         vocab = self._model.vocab
@@ -267,6 +272,8 @@ class ChatPass:
                 if n >= window and len(self._sentence_ends):
                     self.ctx.bias_logits(self._sentence_ends,
                                          SENTENCE_NUDGE * (n - window + 1) / (max_tokens - window))
+                if n in bans:
+                    self.ctx.bias_logits(np.fromiter(bans[n], dtype=np.int32), -1e9)
                 token = llama_cpp.llama_sampler_sample(chain, self.ctx.ptr, -1)
                 if stop_at_end and (llama_cpp.llama_vocab_is_eog(vocab, token)
                                     or llama_cpp.llama_vocab_is_control(vocab, token)):
@@ -278,14 +285,35 @@ class ChatPass:
                     stats.stop_reason = "sentence"
                     break
                 generated.append(token)
+                starts.append(len(text))
+                text += decoder.decode(raw)
+                scan = self._guard.scan(text, shown) if stop_at_end else None
+                if scan is not None and scan.found is not None and backtracks < MAX_BACKTRACKS:
+                    # Undo the phrase: back to the token it began with, which is forbidden there.
+                    k = max(i for i in range(len(generated)) if starts[i] <= scan.found)
+                    bans.setdefault(k, set()).add(generated[k])
+                    backtracks += 1
+                    log.debug("Refusal guard: backtracking %d tokens", len(generated) - k)
+                    del generated[k:]
+                    text = text[:starts[k]]
+                    del starts[k:]
+                    decoder = self._decoder(prior_tokens + generated)
+                    try:
+                        self.ctx.feed(prompt + generated, cancel)
+                    except Cancelled:
+                        stats.stop_reason = "cancelled"
+                        break
+                    stats.generated_tokens = len(generated)
+                    continue
                 stats.generated_tokens = len(generated)
-                piece = decoder.decode(raw)
-                if piece:
+                upto = len(text) if scan is None else max(
+                    [shown] + [b for b in (*starts[1:], len(text)) if b <= scan.hold])
+                if upto > shown:
                     if not t_first:
                         t_first = time.perf_counter()
                         stats.ttft_ms = (t_first - t0) * 1000
-                    text += piece
-                    yield piece
+                    yield text[shown:upto]
+                    shown = upto
                 if len(generated) >= max_tokens:
                     stats.stop_reason = ("sentence" if stop_at_end
                                          and may_stop_after(prior_text + text, None) else "limit")
@@ -298,15 +326,26 @@ class ChatPass:
                 if len(generated) > 1 and t_first:
                     stats.decode_tps = (len(generated) - 1) / max(
                         time.perf_counter() - t_first, 1e-6)
-            tail = decoder.decode(b"", final=True).rstrip("\ufffd")
-            if tail:
-                text += tail
-                yield tail
+            text += decoder.decode(b"", final=True).rstrip("\ufffd")
+            if len(text) > shown:
+                if not t_first:
+                    stats.ttft_ms = (time.perf_counter() - t0) * 1000
+                yield text[shown:]
+                shown = len(text)
             self._after_reply(stats.stop_reason, generated, cancel)
         finally:
             llama_cpp.llama_sampler_free(chain)
             if generated:
-                self._remember(self._reply_tokens, prior_text + text, prior_tokens + generated)
+                self._remember(self._reply_tokens, prior_text + text[:shown],
+                               prior_tokens + generated)
+
+    def _decoder(self, tokens: Sequence[int]) -> codecs.IncrementalDecoder:
+        """A UTF-8 decoder that has seen ``tokens``: a character split across them completes
+        with the next token."""
+        decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        if tokens:
+            decoder.decode(b"".join(token_bytes(self._model, t) for t in tokens))
+        return decoder
 
     def _after_reply(self, stop_reason: str, generated: list[int],
                      cancel: CancelToken | None) -> None:
