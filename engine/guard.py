@@ -56,7 +56,7 @@ class PhraseGuard:
         found = None
         for phrase in self.phrases:
             i = low.find(phrase, start)
-            while i != -1 and not _word_start(low, i):
+            while i != -1 and not (_word_start(low, i) and _word_end(low, i + len(phrase))):
                 i = low.find(phrase, i + 1)
             if i != -1 and (found is None or i < found):
                 found = i
@@ -74,3 +74,11 @@ def _word_start(low: str, i: int) -> bool:
     if i == 0 or not low[i].isascii():
         return True
     return not low[i - 1].isalnum()
+
+
+def _word_end(low: str, end: int) -> bool:
+    """A Latin phrase ends a word ("as an ai" is not "as an airline"); at the very end of the
+    text that is not known yet, so the phrase is held, not found."""
+    if not low[end - 1].isascii() or not low[end - 1].isalnum():
+        return True
+    return end < len(low) and not low[end].isalnum()

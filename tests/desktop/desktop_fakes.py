@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 from PySide6.QtCore import QObject, Slot
 
+from engine.mood import normalize
 from engine.types import CancelToken, Message, MoodResult, ReplyStats
 from qwen_aio.errors import Cancelled, EmptyInput
 
@@ -18,16 +19,24 @@ SAFETY_CAP_S = 10.0  # a blocked fake never hangs a broken test forever
 
 @dataclass
 class FakeEngine:
-    """Moods by keyword; replies are the scripted pieces. Can block to simulate slow work."""
+    """Moods by keyword (or the person's corrections); replies are the scripted pieces.
+
+    Can block to simulate slow work; `stop_reason` is how an uncancelled reply ends ("limit":
+    cut, so the window offers Continue, whose pieces are `continue_pieces`).
+    """
 
     name: str = "Fake model"
     pieces: list[str] = field(default_factory=lambda: ["I ", "hear ", "you", "."])
+    continue_pieces: list[str] = field(default_factory=lambda: [" And ", "more", "."])
+    stop_reason: str = "end"
     block_in_prefill: bool = False  # wait (checking cancel) before the first piece
     block_after: int | None = None  # wait (checking cancel) after this many pieces
     block_in_mood: bool = False
     notices: list[str] = field(default_factory=list)  # what the real engine says on trimming
     calls: list[tuple[object, ...]] = field(default_factory=list)
     ended_by: list[str] = field(default_factory=list)  # "end", "cancel" or "timeout" per stream
+    corrections_calls: list[list[tuple[str, str]]] = field(default_factory=list)
+    overrides: dict[str, str] = field(default_factory=dict)  # normalized text -> label
     closed: bool = False
     release: threading.Event = field(default_factory=threading.Event)
 
@@ -37,15 +46,31 @@ class FakeEngine:
             raise EmptyInput()
         if self.block_in_mood and not _wait(self.release, cancel):
             raise Cancelled()
+        corrected = self.overrides.get(normalize(text))
+        if corrected is not None:
+            return MoodResult(text, corrected, 1.0, 0.5, False, 0,  # type: ignore[arg-type]
+                              corrected=True)
         negative = any(w in text.lower() for w in NEGATIVE_WORDS)
         return MoodResult(text, "Negative" if negative else "Positive",
                           0.8 if negative else 0.9, 12.5, False, 7)
 
     def chat(self, history: Sequence[Message], text: str, *, max_tokens: int = 128,
-             system_prompt: str | None = None,
-             cancel: CancelToken | None = None) -> FakeStream:
-        self.calls.append(("chat", tuple(history), text, max_tokens, system_prompt))
-        return FakeStream(self, cancel, max_tokens)
+             system_prompt: str | None = None, cancel: CancelToken | None = None,
+             mood: str | None = None) -> FakeStream:
+        self.calls.append(("chat", tuple(history), text, max_tokens, system_prompt, mood))
+        return FakeStream(self, cancel, max_tokens, self.pieces)
+
+    def continue_reply(self, history: Sequence[Message], *, max_tokens: int,
+                       system_prompt: str | None = None,
+                       cancel: CancelToken | None = None) -> FakeStream:
+        self.calls.append(("continue", tuple(history), max_tokens, system_prompt))
+        return FakeStream(self, cancel, max_tokens, self.continue_pieces)
+
+    def set_corrections(self, pairs: Sequence[tuple[str, str]]) -> bool:
+        """Like the engine: the newest label for a text wins."""
+        self.corrections_calls.append(list(pairs))
+        self.overrides = {normalize(text): label for text, label in pairs}
+        return True
 
     def close(self) -> None:
         self.closed = True
@@ -64,10 +89,12 @@ def _wait(release: threading.Event, cancel: CancelToken | None) -> bool:
 
 
 class FakeStream:
-    def __init__(self, engine: FakeEngine, cancel: CancelToken | None, max_tokens: int) -> None:
+    def __init__(self, engine: FakeEngine, cancel: CancelToken | None, max_tokens: int,
+                 pieces: list[str]) -> None:
         self.engine = engine
         self.cancel = cancel
         self.max_tokens = max_tokens
+        self.pieces = list(pieces)
         self.stats = ReplyStats(prompt_tokens=20, evaluated_tokens=20,
                                 notices=list(engine.notices))
 
@@ -75,7 +102,7 @@ class FakeStream:
         e = self.engine
         if e.block_in_prefill and not _wait(e.release, self.cancel):
             return self._end("cancel")
-        for i, piece in enumerate(e.pieces[: self.max_tokens]):
+        for i, piece in enumerate(self.pieces[: self.max_tokens]):
             if e.block_after is not None and i == e.block_after and not _wait(e.release,
                                                                                  self.cancel):
                 return self._end("cancel")
@@ -87,7 +114,8 @@ class FakeStream:
 
     def _end(self, how: str) -> None:
         self.engine.ended_by.append(how)
-        self.stats.stop_reason = "cancelled" if how == "cancel" else "end"
+        reason = "cancelled" if how == "cancel" else self.engine.stop_reason
+        self.stats.stop_reason = reason  # type: ignore[assignment]
         self.stats.decode_tps = 42.0
 
 

@@ -69,3 +69,39 @@ def test_real_model_chip_then_stream_then_stop_then_next(qtbot: Any, make_app: A
     assert checked.args[0].label == "Positive"
     assert app.quick.result.text().startswith("😄 Positive")
     assert app.store.message_count() == saved == 6
+
+
+def test_real_model_uses_a_corrected_chip(qtbot: Any, make_app: Any, model_path: Path) -> None:
+    """Click the chip; the same words then get the person's label, also in the tray's check."""
+    settings = Settings(threads=2, n_ctx=1024)
+    settings.reply_tokens = {"short": 12, "normal": 12, "long": 12}
+    settings.save()
+    app = make_app(resolver=lambda s, r: ModelChoice(None, model_path, "Qwen2.5-Coder-0.5B"))
+    win = app.window
+    worker = app.client.worker
+    with qtbot.waitSignal(worker.correctionsSet, timeout=120_000):  # sent on load: none yet
+        qtbot.waitUntil(lambda: app.client.model_loaded, timeout=120_000)
+
+    text = "The package arrived two days after the date they promised."
+    with qtbot.waitSignal(win.turnFinished, timeout=120_000) as done:
+        win.input.setPlainText(text)
+        win.send()
+    assert done.args[2] is not None, win.state_label.text()
+    bubble = [b for b in win.chat.bubbles if b.role == "user"][-1]
+    first = bubble.mood_label
+    assert first in ("Positive", "Negative") and not bubble.mood_corrected
+    wanted = "Negative" if first == "Positive" else "Positive"
+
+    with qtbot.waitSignal(worker.correctionsSet, timeout=120_000) as applied:
+        assert bubble.chip is not None
+        bubble.chip.click()
+    assert applied.args[0] == 1
+    assert bubble.mood_label == wanted and bubble.mood_corrected
+    assert app.store.corrections() == [(text, wanted)]
+
+    with qtbot.waitSignal(app.quick.moodChecked, timeout=60_000) as checked:
+        app.quick.input.setText("  " + text.upper())  # the same words, other spacing and case
+        app.quick.check()
+    mood = checked.args[0]
+    assert (mood.label, mood.corrected) == (wanted, True)
+    assert app.quick.result.text().endswith("· corrected")
