@@ -25,7 +25,7 @@ log = logging.getLogger(__name__)
 
 TRIM_MARGIN = 0.25  # when history must be trimmed, free this share of the window at once
 # Near the token limit the reply may end at the first sentence end: within the last quarter
-# of the limit (at least 6, at most 48 tokens), while a logit bias on sentence-ending tokens
+# of the limit (at least 6, at most 48 tokens; see grace_tokens), while a logit bias on sentence-ending tokens
 # grows from 0 to SENTENCE_NUDGE, so the model wraps up its sentence instead of being cut.
 SENTENCE_NUDGE = 8.0
 MAX_BACKTRACKS = 4  # the refusal guard's undo steps per reply; after that the reply goes on
@@ -36,8 +36,9 @@ _SENTENCE_END_TEXTS = (".", "!", "?", "。", "！", "？", "…", "...", "!!", "
 
 
 def grace_tokens(max_tokens: int) -> int:
-    """How many tokens before the limit a reply may end early at a sentence end."""
-    return max(6, min(max_tokens // 4, 48))
+    """How many tokens before the limit a reply may end early at a sentence end (none for
+    limits under 16 tokens: whoever sets those wants every token)."""
+    return 0 if max_tokens < 16 else max(6, min(max_tokens // 4, 48))
 
 
 class NothingToContinue(QwenAioError):
@@ -269,7 +270,7 @@ class ChatPass:
                     stats.stop_reason = "cancelled"
                     break
                 n = len(generated)
-                if n >= window and len(self._sentence_ends):
+                if window <= n < max_tokens and len(self._sentence_ends):
                     self.ctx.bias_logits(self._sentence_ends,
                                          SENTENCE_NUDGE * (n - window + 1) / (max_tokens - window))
                 if n in bans:
@@ -280,7 +281,7 @@ class ChatPass:
                     stats.stop_reason = "end"  # a control token never renders: the turn is over
                     break
                 raw = token_bytes(self._model, token)
-                if n >= window and may_stop_after(prior_text + text,
+                if window <= n < max_tokens and may_stop_after(prior_text + text,
                                                   raw.decode("utf-8", "ignore")):
                     stats.stop_reason = "sentence"
                     break

@@ -196,8 +196,10 @@ def cmd_chat(args: argparse.Namespace) -> int:
             engine.close()
     history: list[Message] = []
     cancel = CancelToken()
+    cut = False  # the last reply was cut by the limit: /continue carries on
     _err(f"Chatting with {resolved.title}; replies up to {limit} tokens. "
-         "Ctrl+C stops a reply; /reset clears the history; /quit or Ctrl+D leaves.")
+         "Ctrl+C stops a reply; /continue goes on with a reply cut by the limit; "
+         "/reset clears the history; /quit or Ctrl+D leaves.")
     try:
         while True:
             try:
@@ -208,29 +210,45 @@ def cmd_chat(args: argparse.Namespace) -> int:
             except KeyboardInterrupt:
                 print()
                 break
-            if text.strip() in ("/quit", "/exit"):
+            command = text.strip()
+            if command in ("/quit", "/exit"):
                 break
-            if text.strip() == "/reset":
+            if command == "/reset":
                 history.clear()
+                cut = False
                 continue
-            if not text.strip():
+            if not command:
                 continue
-            mood = engine.mood(text)
-            print(f"{mood.emoji} {mood.label} {mood.confidence:.2f}", flush=True)
             cancel.reset()
-            stream = engine.chat(history, text, max_tokens=limit,
-                                 system_prompt=settings.system_prompt, cancel=cancel)
-            print("bot> ", end="", flush=True)
+            if command == "/continue":
+                if not cut:
+                    _err("Nothing to continue: /continue goes on with a reply cut by the limit.")
+                    continue
+                stream = engine.continue_reply(history, max_tokens=limit,
+                                               system_prompt=settings.system_prompt,
+                                               cancel=cancel)
+                print("bot> …", end="", flush=True)
+            else:
+                mood = engine.mood(text)
+                print(f"{mood.emoji} {mood.label} {mood.confidence:.2f}", flush=True)
+                stream = engine.chat(history, text, max_tokens=limit,
+                                     system_prompt=settings.system_prompt, cancel=cancel,
+                                     mood=mood.label)
+                print("bot> ", end="", flush=True)
             try:
                 for piece in stream:
                     print(piece, end="", flush=True)
             except KeyboardInterrupt:
                 cancel.cancel()
                 print(" [stopped]", end="")
-            print(flush=True)
+            cut = stream.stats.stop_reason == "limit"
+            print(" […cut at the limit: /continue]" if cut else "", flush=True)
             for notice in stream.stats.notices:
                 _err(f"Note: {notice}")
-            history += [Message("user", text), Message("assistant", stream.text)]
+            if command == "/continue":
+                history[-1] = Message("assistant", history[-1].content + stream.text)
+            else:
+                history += [Message("user", text), Message("assistant", stream.text)]
     finally:
         engine.close()
     return EXIT_OK

@@ -216,6 +216,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", type=Path, default=None, metavar="PATH",
                         help="write the results as JSON")
     parser.add_argument("--progress", action="store_true", help="progress on stderr")
+    parser.add_argument("--corrections", default=None, metavar="K,K,…",
+                        help="also measure what K label corrections do (e.g. 0,4,8): K lines "
+                        "outside the sample that the model gets wrong, alternating files, are "
+                        "corrected as a person would, then the sample is evaluated again")
 
 
 def run_replies(args: argparse.Namespace) -> int:
@@ -243,6 +247,54 @@ def run_replies(args: argparse.Namespace) -> int:
     return 0
 
 
+def correction_pool(engine: Engine, files: list[tuple[list[Example], list[Example]]],
+                    k: int, seed: int) -> list[tuple[str, str]]:
+    """K corrections a person would make: lines outside each file's sample that the model
+    (without corrections) labels wrong, taken in a seeded order, alternating between files."""
+    queues = []
+    for everything, sample in files:
+        chosen = {(e.line, e.text) for e in sample}
+        rest = [e for e in everything if (e.line, e.text) not in chosen]
+        random.Random(seed + 1).shuffle(rest)
+        queues.append(iter(rest))
+    picked: list[tuple[str, str]] = []
+    exhausted: set[int] = set()
+    turn = 0
+    while len(picked) < k and len(exhausted) < len(queues):
+        i = turn % len(queues)
+        turn += 1
+        if i in exhausted:
+            continue
+        for ex in queues[i]:
+            if engine.mood(ex.text).label != ex.label:
+                picked.append((ex.text, ex.label))
+                break
+        else:
+            exhausted.add(i)
+    return picked
+
+
+def run_corrections(args: argparse.Namespace, engine: Engine,
+                    loaded: list[tuple[Path, list[Example], int, int]],
+                    everything: list[list[Example]]) -> dict[str, Any]:
+    ks = sorted({int(k) for k in str(args.corrections).split(",") if k.strip()})
+    pool = correction_pool(engine, [(all_ex, ex) for all_ex, (_, ex, _, _)
+                                    in zip(everything, loaded, strict=True)],
+                           max(ks, default=0), args.seed)
+    rows = []
+    print("| K corrections | " + " | ".join(p.name for p, *_ in loaded) + " | mean |")
+    print("|---|" + "---|" * (len(loaded) + 1))
+    for k in ks:
+        engine.set_corrections(pool[:k])
+        accs = [evaluate(engine, p, ex, lines=n, skipped=s).accuracy for p, ex, n, s in loaded]
+        mean = sum(accs) / len(accs)
+        rows.append({"k": k, "accuracy": accs, "mean": mean, "corrections": pool[:k]})
+        print(f"| {k} | " + " | ".join(f"{a:.3f}" for a in accs) + f" | {mean:.3f} |",
+              flush=True)
+    engine.set_corrections([])
+    return {"corrections": rows}
+
+
 def run(args: argparse.Namespace) -> int:
     if args.replies:
         return run_replies(args)
@@ -250,11 +302,13 @@ def run(args: argparse.Namespace) -> int:
         print("error: give labelled .tsv file(s), or --replies FILE…", file=sys.stderr)
         return 2
     loaded: list[tuple[Path, list[Example], int, int]] = []
+    everything: list[list[Example]] = []
     try:
         for path in args.paths:
             examples, skipped = read_tsv(path)
             chosen = pick(examples, sample=args.sample, limit=args.limit, seed=args.seed)
             loaded.append((path, chosen, len(examples) + skipped, skipped))
+            everything.append(examples)
     except EvalFileError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -265,6 +319,8 @@ def run(args: argparse.Namespace) -> int:
         bias = engine.mood_bias  # the bias in force (setting or override)
         reports = [evaluate(engine, p, ex, lines=n, skipped=s, progress=args.progress)
                    for p, ex, n, s in loaded]
+        extra = (run_corrections(args, engine, loaded, everything)
+                 if args.corrections is not None else {})
     finally:
         engine.close()
     out: dict[str, Any] = {
@@ -275,6 +331,7 @@ def run(args: argparse.Namespace) -> int:
         "sample": args.sample,
         "seed": args.seed,
         "files": [r.to_json() for r in reports],
+        **extra,
     }
     print(f"Model {Path(model).name}, prompt {args.prompt}, bias {bias:+.2f}, "
           f"{engine.threads} threads\n")

@@ -283,3 +283,33 @@ def test_eval_replies_reports_per_preset(tmp_path: Path, qwen_home: Path) -> Non
     bad.write_text("not json\n", encoding="utf-8")
     out = run("eval", "--replies", str(bad), home=qwen_home)
     assert out.returncode == 2 and "not a JSON line" in out.stderr
+
+
+def test_chat_continue_in_the_terminal(model_path: Path, qwen_home: Path) -> None:
+    from qwen_aio.settings import Settings
+
+    Settings.from_dict({"reply_tokens": {"short": 8}, "system_prompt": (
+        "Whatever the user says, answer only with the numbers from 1 to 100, separated by "
+        "commas.")}).save()
+    script = "Count for me.\n/continue\n"
+    out = run("chat", "--reply", "short", "--model", str(model_path), stdin=script,
+              home=qwen_home)
+    assert out.returncode == 0, out.stderr
+    assert "cut at the limit: /continue" in out.stdout  # the first reply was cut ...
+    assert "bot> …" in out.stdout  # ... and /continue went on with it
+    assert "Nothing to continue" not in out.stderr
+
+
+def test_eval_measures_k_corrections(tmp_path: Path, qwen_home: Path, model_path: Path) -> None:
+    from test_eval import write_tsv
+
+    data = write_tsv(tmp_path / "d.tsv", malformed=False)
+    report = tmp_path / "out.json"
+    out = run("eval", str(data), "--sample", "3", "--corrections", "0,2", "--model",
+              str(model_path), "--json", str(report), home=qwen_home)
+    assert out.returncode == 0, out.stderr
+    assert "| K corrections |" in out.stdout and "\n| 0 | " in out.stdout
+    rows = json.loads(report.read_text(encoding="utf-8"))["corrections"]
+    assert [r["k"] for r in rows] == [0, 2]
+    sample = {t for t in out.stdout.splitlines()}  # the corrected lines are outside the sample
+    assert all(len(r["corrections"]) <= r["k"] for r in rows) and sample
