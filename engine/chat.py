@@ -25,10 +25,11 @@ log = logging.getLogger(__name__)
 
 TRIM_MARGIN = 0.25  # when history must be trimmed, free this share of the window at once
 # Near the token limit the reply may end at the first sentence end: within the last quarter
-# of the limit (at least 6, at most 48 tokens; see grace_tokens), while a logit bias on sentence-ending tokens
-# grows from 0 to SENTENCE_NUDGE, so the model wraps up its sentence instead of being cut.
+# of the limit (at least 6, at most 48 tokens; see grace_tokens), while a logit bias on
+# sentence-ending tokens grows from 0 to SENTENCE_NUDGE, so the model wraps up its sentence
+# instead of being cut.
 SENTENCE_NUDGE = 8.0
-MAX_BACKTRACKS = 4  # the refusal guard's undo steps per reply; after that the reply goes on
+MAX_BACKTRACKS = 8  # the refusal guard's undo steps per reply; then the reply goes on
 HINT_STYLE = "system"  # "system": a system message after the person's words; "user": in them
 _SENTENCE_END_TEXTS = (".", "!", "?", "。", "！", "？", "…", "...", "!!", "！！", ".\n", "!\n",
                        "?\n", "。\n", "！\n", "？\n", ".\n\n", "!\n\n", "?\n\n", "。\n\n",

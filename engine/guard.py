@@ -21,12 +21,15 @@ REFUSAL_PHRASES: tuple[str, ...] = (
     "i can't provide", "i cannot provide", "i can't fulfill", "i cannot fulfill",
     "i can't comply", "i cannot comply", "as an ai", "as a language model", "i'm just an ai",
     "i am just an ai", "glad i could help", "glad i was able to help", "glad to have helped",
-    "glad i could assist", "glad i was able to assist",
+    "glad i could assist", "glad i was able to assist", "not able to assist",
+    "unable to assist", "not able to help with", "unable to help with", "assist with that",
+    "assist you with that", "help with that request", "with that request", "with this request",
     # Chinese
     "我不能完成", "我不能帮", "我不能提供", "我不能协助", "我不能继续", "我不能回答", "我不能满足",
     "我无法提供", "我无法协助", "我无法帮", "我无法完成", "我无法回答", "我无法满足", "无法协助",
     "作为一个ai", "作为ai", "作为一个人工智能", "作为人工智能", "作为一个语言模型", "作为语言模型",
     "很高兴能帮", "很高兴帮到", "很高兴能够帮", "很高兴为您服务", "很高兴为你服务",
+    "这个请求", "该请求",
 )
 
 
