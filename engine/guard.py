@@ -13,23 +13,23 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+# No phrase starts with a pronoun or a common opener ("I", "我", "很"): text that may still
+# become a phrase is held back, and a reply's first words must not wait for that.
 REFUSAL_PHRASES: tuple[str, ...] = (
     # English: declining, disclaiming, thanking itself for helping
-    "sorry, but i", "sorry but i", "i can't assist", "i cannot assist", "i can not assist",
-    "i can't help with that", "i cannot help with that", "i can't help you with that",
-    "i'm unable to assist", "i am unable to assist", "i'm unable to help", "i am unable to help",
-    "i can't provide", "i cannot provide", "i can't fulfill", "i cannot fulfill",
-    "i can't comply", "i cannot comply", "as an ai", "as a language model", "i'm just an ai",
-    "i am just an ai", "glad i could help", "glad i was able to help", "glad to have helped",
-    "glad i could assist", "glad i was able to assist", "not able to assist",
-    "unable to assist", "not able to help with", "unable to help with", "assist with that",
-    "assist you with that", "help with that request", "with that request", "with this request",
+    "can't assist", "cannot assist", "can not assist", "not able to assist", "unable to assist",
+    "can't help with that", "cannot help with that", "can't help you with that",
+    "cannot help you with that", "not able to help with", "unable to help with",
+    "can't provide", "cannot provide", "can't fulfill", "cannot fulfill", "can't comply",
+    "cannot comply", "as an ai", "as a language model", "just an ai", "glad i could help",
+    "glad i was able to help", "glad to have helped", "glad i could assist",
+    "glad i was able to assist", "assist with that", "assist you with that",
+    "help with that request", "with that request", "with this request",
     # Chinese
-    "我不能完成", "我不能帮", "我不能提供", "我不能协助", "我不能继续", "我不能回答", "我不能满足",
-    "我无法提供", "我无法协助", "我无法帮", "我无法完成", "我无法回答", "我无法满足", "无法协助",
-    "作为一个ai", "作为ai", "作为一个人工智能", "作为人工智能", "作为一个语言模型", "作为语言模型",
-    "很高兴能帮", "很高兴帮到", "很高兴能够帮", "很高兴为您服务", "很高兴为你服务",
-    "这个请求", "该请求",
+    "不能完成", "不能帮", "不能提供", "不能协助", "不能继续", "不能回答", "不能满足", "无法提供",
+    "无法协助", "无法帮", "无法完成", "无法回答", "无法满足", "作为一个ai", "作为ai",
+    "作为一个人工智能", "作为人工智能", "作为一个语言模型", "作为语言模型", "高兴能帮", "高兴帮到",
+    "高兴能够帮", "高兴为您服务", "高兴为你服务", "这个请求", "该请求",
 )
 
 

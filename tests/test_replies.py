@@ -55,15 +55,16 @@ def test_is_refusal(reply: str, refusal: bool) -> None:
 
 def test_phrase_guard_finds_holds_and_releases() -> None:
     guard = PhraseGuard()
-    assert guard.scan("I'm sorry, but I can't assist with that.").found == 4
-    assert guard.scan("I’M SORRY, BUT I ").found == 4  # case and curly apostrophes
-    assert guard.scan("I’m sorry, but I").hold == 4  # "I" may go on: held, not yet found
-    held = guard.scan("That is so")  # "so" may still become "sorry, but i"
-    assert held.found is None and held.hold == len("That is ")
-    assert guard.scan("That is so good").hold == len("That is so good")
-    assert guard.scan("Glass as an airline").found is None  # word starts only
-    assert guard.scan("抱歉，我不能完成").found == 3
-    assert guard.scan("I'm sorry, but I can't", start=10).found is None  # shown text stays
+    assert guard.scan("I'm sorry, but I can't assist with that.").found == 17
+    assert guard.scan("I’M SORRY, BUT I CAN’T ASSIST ").found == 17  # case, curly apostrophes
+    assert guard.scan("But I can't assist").hold == 6  # "assist" may go on: held, not found
+    held = guard.scan("That is so nice, I can")  # "can" may still become "can't assist"
+    assert held.found is None and held.hold == len("That is so nice, I ")
+    assert guard.scan("I can do it").hold == len("I can do it")
+    assert guard.scan("I'm so sorry").hold == len("I'm so sorry")  # openers are not held
+    assert guard.scan("Glass as an airline").found is None  # words, not parts of words
+    assert guard.scan("抱歉，我不能完成").found == 4
+    assert guard.scan("I can't assist you, I can't assist ", start=12).found == 22
 
 
 # --- the chat pass -------------------------------------------------------------------------------
