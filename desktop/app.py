@@ -28,6 +28,7 @@ from desktop.setup_dialog import Downloader, SetupDialog
 from desktop.store import ConversationStore
 from desktop.tray import QuickMoodPopup, TrayController
 from desktop.worker import EngineClient, EngineFactory
+from engine.mood import normalize
 from qwen_aio import paths
 from qwen_aio.errors import ModelNotFound, QwenAioError
 from qwen_aio.settings import Settings
@@ -102,6 +103,7 @@ class DesktopApp(QObject):
         self._language_override = language  # --lang: this run only, never saved
         self._quitting = False
         self._told_tray = False
+        self._last_mood: MoodResult | None = None  # what the tray icon shows
         self.tr = Translator(resolve_language(language or settings.language, self._locale))
         self.store = ConversationStore(paths.conversations_db())
         self.client = EngineClient(engine_factory)
@@ -115,6 +117,7 @@ class DesktopApp(QObject):
         self.window.hiddenToTray.connect(self._on_hidden_to_tray)
         self.window.settingsRequested.connect(self.open_settings)
         self.window.moodSeen.connect(self._on_mood_seen)
+        self.window.moodCorrected.connect(self._on_mood_corrected)
         self.quick.moodChecked.connect(self._on_mood_seen)
         if self.tray is not None:
             self.tray.quickRequested.connect(self.quick.popup)
@@ -183,13 +186,22 @@ class DesktopApp(QObject):
             if old.model != new.model:
                 self._requested = None
             self.client.stop()
-            self.ensure_model()
+            self.ensure_model()  # the new engine gets the corrections when it has loaded
+        elif old.mood_corrections != new.mood_corrections:
+            self.window.sync_corrections()
 
     # --- tray -------------------------------------------------------------------------------
 
     def _on_mood_seen(self, mood: MoodResult) -> None:
+        self._last_mood = mood
         if self.tray is not None:
-            self.tray.set_mood(mood.label, mood.confidence)
+            self.tray.set_mood(mood.label, mood.confidence, mood.corrected)
+
+    def _on_mood_corrected(self, mood: MoodResult) -> None:
+        """A chip was corrected: the tray follows if it shows the mood of that same text."""
+        last = self._last_mood
+        if last is not None and normalize(last.text) == normalize(mood.text):
+            self._on_mood_seen(mood)
 
     def _on_hidden_to_tray(self) -> None:
         if self.tray is not None and not self._told_tray:

@@ -24,7 +24,7 @@ __all__ = [
 
 
 class ReplyStreamLike(Protocol):
-    """What `Engine.chat` returns: an iterator of text pieces with live `stats`."""
+    """What `Engine.chat` and `Engine.continue_reply` return: text pieces with live `stats`."""
 
     stats: ReplyStats
 
@@ -39,8 +39,14 @@ class EngineLike(Protocol):
     def mood(self, text: str, *, cancel: CancelToken | None = None) -> MoodResult: ...
 
     def chat(self, history: Sequence[Message], text: str, *, max_tokens: int = 128,
-             system_prompt: str | None = None,
-             cancel: CancelToken | None = None) -> ReplyStreamLike: ...
+             system_prompt: str | None = None, cancel: CancelToken | None = None,
+             mood: str | None = None) -> ReplyStreamLike: ...
+
+    def continue_reply(self, history: Sequence[Message], *, max_tokens: int,
+                       system_prompt: str | None = None,
+                       cancel: CancelToken | None = None) -> ReplyStreamLike: ...
+
+    def set_corrections(self, pairs: Sequence[tuple[str, str]]) -> bool: ...
 
     def close(self) -> None: ...
 

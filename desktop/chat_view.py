@@ -2,17 +2,21 @@
 
 Text from the user and from the model goes into QLabels set to Qt.PlainText with link
 interaction off, so nothing in a reply can run script, load an image or open a link.
+A mood chip is a flat button: clicking it (or Space when it has focus) asks to correct the
+label; a reply cut by the token limit shows a Continue button when it is the last message.
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
     QLabel,
+    QPushButton,
     QScrollArea,
     QSizePolicy,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -40,12 +44,18 @@ def plain_label(text: str = "") -> QLabel:
 class MessageBubble(QFrame):
     """One message; a user's message carries a mood chip that fills in when the mood arrives."""
 
-    def __init__(self, role: str, text: str, tr: Translator) -> None:
+    chipClicked = Signal(object)  # this bubble: the person says its mood label is wrong
+    continueClicked = Signal(object)  # this bubble: write more of this cut reply
+
+    def __init__(self, role: str, text: str, tr: Translator,
+                 message_id: int | None = None) -> None:
         super().__init__()
         self.role = role
+        self.message_id = message_id  # the row in the store, once it is saved
         self._tr = tr
         self._text = text
         self.stopped = False
+        self.stop_reason: str | None = None  # assistant messages: why the reply ended
         self.setObjectName("bubble_" + role)
         bg = "#e3efff" if role == "user" else "#f4f4f4"
         self.setStyleSheet(f"QFrame#bubble_{role} {{ background:{bg}; border-radius:10px; }}")
@@ -55,18 +65,49 @@ class MessageBubble(QFrame):
         self.body = plain_label(text)
         self.body.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)
         layout.addWidget(self.body)
-        self.chip: QLabel | None = None
+        self.chip: QToolButton | None = None
         self.mood_label: str | None = None
         self.mood_confidence: float | None = None
+        self.mood_corrected = False
+        self.cut_hint: QLabel | None = None
+        self.continue_button: QPushButton | None = None
         if role == "user":
-            self.chip = plain_label(tr("mood.pending"))
+            self.chip = QToolButton()
             self.chip.setObjectName("moodChip")
-            self.chip.setWordWrap(False)
+            self.chip.setText(tr("mood.pending"))
+            self.chip.setToolTip(tr("mood.correct_tip"))
+            self.chip.setAccessibleDescription(tr("mood.correct_tip"))
+            self.chip.setCursor(Qt.CursorShape.PointingHandCursor)
+            self.chip.setFocusPolicy(Qt.FocusPolicy.TabFocus)  # a click keeps focus in the input
+            self.chip.setEnabled(False)  # nothing to correct until the label arrives
+            self.chip.clicked.connect(self._on_chip_clicked)
             self._style_chip(None)
             row = QHBoxLayout()
             row.addStretch(1)
             row.addWidget(self.chip)
             layout.addLayout(row)
+        else:
+            self.cut_hint = plain_label(tr("chat.cut"))
+            self.cut_hint.setObjectName("cutHint")
+            self.cut_hint.setWordWrap(False)
+            self.cut_hint.setStyleSheet("color:#888888; font-size:11px;")
+            self.continue_button = QPushButton(tr("chat.continue"))
+            self.continue_button.setObjectName("continueButton")
+            self.continue_button.setToolTip(tr("chat.continue_tip"))
+            self.continue_button.setCursor(Qt.CursorShape.PointingHandCursor)
+            self.continue_button.setStyleSheet(
+                "QPushButton#continueButton { background:#ffffff; color:#1565c0; "
+                "border:1px solid #90caf9; border-radius:9px; padding:1px 10px; }"
+                "QPushButton#continueButton:hover { background:#e3f2fd; }"
+                "QPushButton#continueButton:disabled { color:#9e9e9e; border-color:#d0d0d0; }")
+            self.continue_button.clicked.connect(self._on_continue_clicked)
+            row = QHBoxLayout()
+            row.addWidget(self.cut_hint)
+            row.addWidget(self.continue_button)
+            row.addStretch(1)
+            layout.addLayout(row)
+            self.cut_hint.hide()
+            self.continue_button.hide()
 
     # --- text -------------------------------------------------------------------------------
 
@@ -87,34 +128,78 @@ class MessageBubble(QFrame):
         suffix = self._tr("chat.stopped")
         self.body.setText(f"{self._text} {suffix}" if self._text else suffix)
 
+    def set_stop_reason(self, reason: str | None) -> None:
+        """Why the reply ended; a cut one ("limit") shows the hint under its text."""
+        self.stop_reason = reason
+        if self.cut_hint is not None:
+            self.cut_hint.setVisible(reason == "limit")
+        if reason != "limit":
+            self.set_can_continue(False)
+
+    def set_can_continue(self, shown: bool, enabled: bool = True) -> None:
+        """The Continue button: the window shows it on the last message only, if it was cut."""
+        if self.continue_button is None:
+            return
+        self.continue_button.setVisible(shown and self.stop_reason == "limit")
+        self.continue_button.setEnabled(enabled)
+
+    @property
+    def can_continue(self) -> bool:
+        return self.continue_button is not None and not self.continue_button.isHidden()
+
+    def _on_continue_clicked(self) -> None:
+        self.continueClicked.emit(self)
+
     # --- mood chip --------------------------------------------------------------------------
 
-    def set_mood(self, label: str | None, confidence: float | None) -> None:
+    def set_mood(self, label: str | None, confidence: float | None,
+                 corrected: bool = False) -> None:
         if self.chip is None:
             return
         self.mood_label, self.mood_confidence = label, confidence
-        self.chip.setText(self._tr.mood_chip(label, confidence))
+        self.mood_corrected = corrected and label is not None
+        self.chip.setText(self._tr.mood_chip(label, confidence, self.mood_corrected))
+        self.chip.setEnabled(label is not None)
         self._style_chip(label)
 
     def chip_text(self) -> str:
         return self.chip.text() if self.chip is not None else ""
 
+    def _on_chip_clicked(self) -> None:
+        if self.mood_label is not None:
+            self.chipClicked.emit(self)
+
     def retranslate(self, tr: Translator) -> None:
         self._tr = tr
         if self.chip is not None:
-            self.chip.setText(tr.mood_chip(self.mood_label, self.mood_confidence)
+            self.chip.setText(tr.mood_chip(self.mood_label, self.mood_confidence,
+                                           self.mood_corrected)
                               if self.mood_label else tr("mood.pending"))
+            self.chip.setToolTip(tr("mood.correct_tip"))
+            self.chip.setAccessibleDescription(tr("mood.correct_tip"))
+        if self.cut_hint is not None and self.continue_button is not None:
+            self.cut_hint.setText(tr("chat.cut"))
+            self.continue_button.setText(tr("chat.continue"))
+            self.continue_button.setToolTip(tr("chat.continue_tip"))
+        if self.stopped:
+            self.mark_stopped()
 
     def _style_chip(self, label: str | None) -> None:
         assert self.chip is not None
+        look = CHIP_STYLE.get(label, CHIP_STYLE[None])
         self.chip.setStyleSheet(
-            "QLabel#moodChip {" + CHIP_STYLE.get(label, CHIP_STYLE[None])
-            + " border-radius:9px; padding:1px 8px; }"
+            "QToolButton#moodChip {" + look + " border-radius:9px; padding:1px 8px; }"
+            "QToolButton#moodChip:hover { border-width:2px; padding:0px 7px; }"
+            "QToolButton#moodChip:focus { border:2px solid #1565c0; padding:0px 7px; }"
+            "QToolButton#moodChip:disabled {" + look + " }"
         )
 
 
 class ChatView(QScrollArea):
     """A scrolling column of bubbles that follows the newest text."""
+
+    chipClicked = Signal(object)  # MessageBubble
+    continueClicked = Signal(object)  # MessageBubble
 
     def __init__(self, tr: Translator, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -147,9 +232,11 @@ class ChatView(QScrollArea):
         self.bubbles.clear()
         self._empty.show()
 
-    def add(self, role: str, text: str = "") -> MessageBubble:
+    def add(self, role: str, text: str = "", message_id: int | None = None) -> MessageBubble:
         self._empty.hide()
-        bubble = MessageBubble(role, text, self._tr)
+        bubble = MessageBubble(role, text, self._tr, message_id)
+        bubble.chipClicked.connect(self.chipClicked)
+        bubble.continueClicked.connect(self.continueClicked)
         row = QHBoxLayout()
         holder = QWidget()
         holder.setLayout(row)

@@ -47,6 +47,7 @@ STRINGS: dict[str, tuple[str, str]] = {
                        "未加载模型。请在设置中选择模型。"),
     "state.load_failed": ("The model could not be loaded: {error}", "无法加载模型：{error}"),
     "state.error": ("Error: {error}", "出错：{error}"),
+    "state.continuing": ("Continuing the reply… (Esc stops)", "正在继续回复…（Esc 停止）"),
     # status bar
     "status.model": ("Model: {name}", "模型：{name}"),
     "status.model_loading": ("Model: loading {name}…", "模型：正在加载 {name}…"),
@@ -60,7 +61,16 @@ STRINGS: dict[str, tuple[str, str]] = {
     "mood.Negative": ("Negative", "负面"),
     "mood.pending": ("mood…", "情绪…"),
     "mood.none": ("no mood", "无情绪"),
+    "mood.corrected": ("corrected", "已更正"),
+    "mood.correct_tip": ("Click if this mood is wrong", "情绪判断不对？点击更正"),
+    "mood.corrected_note": ("Mood corrected. The same text will get your label from now on.",
+                            "已更正情绪。以后相同的文字会使用你的标签。"),
+    "mood.corrected_note_off": ("Mood corrected. Learning from corrections is off in Settings.",
+                                "已更正情绪。设置中已关闭“根据更正学习”。"),
     "chat.stopped": ("(stopped)", "（已停止）"),
+    "chat.cut": ("… cut at the length limit", "…已达长度上限"),
+    "chat.continue": ("Continue", "继续"),
+    "chat.continue_tip": ("Write more of this reply", "接着写完这条回复"),
     "chat.you": ("You", "你"),
     "chat.assistant": ("Assistant", "助手"),
     # tray
@@ -120,6 +130,11 @@ STRINGS: dict[str, tuple[str, str]] = {
     "settings.lang_system": ("Follow the system", "跟随系统"),
     "settings.close_to_tray": ("Keep running in the tray when the window is closed",
                                "关闭窗口后在托盘中继续运行"),
+    "settings.mood_corrections": ("Learn from my mood corrections", "根据我的情绪更正学习"),
+    "settings.mood_corrections_tip": (
+        "Click a mood chip to correct it. The same text then gets your label, and your latest "
+        "corrections guide the mood of new messages.",
+        "点击情绪标签即可更正。相同的文字会使用你的标签，最近的更正也会指导新消息的情绪判断。"),
     "settings.reset_prompt": ("Reset", "恢复默认"),
     "settings.restart_hint": ("Model changes reload the model now.",
                               "更改模型设置会立即重新加载模型。"),
@@ -151,11 +166,17 @@ class Translator:
         text = pair[1] if self.language == "zh" else pair[0]
         return text.format(**kwargs) if kwargs else text
 
-    def mood_chip(self, label: str | None, confidence: float | None) -> str:
-        """`😄 正面 93%` / `😞 Negative 71%`: the chip shown under a user's message."""
+    def mood_chip(self, label: str | None, confidence: float | None,
+                  corrected: bool = False) -> str:
+        """`😄 正面 93%` / `😞 Negative · corrected`: the chip shown under a user's message.
+
+        A corrected label is the person's own, so it shows no confidence.
+        """
         if not label:
             return self("mood.none")
         emoji = {"Positive": "😄", "Negative": "😞"}.get(label, "")
+        if corrected:
+            return f"{emoji} {self('mood.' + label)} · {self('mood.corrected')}"
         conf = f" {confidence:.0%}" if confidence is not None else ""
         return f"{emoji} {self('mood.' + label)}{conf}"
 

@@ -58,13 +58,19 @@ class InputBox(QPlainTextEdit):
 
 @dataclass
 class _Turn:
-    """The one chat turn in flight: where its results go on screen and in the store."""
+    """The one chat turn in flight: where its results go on screen and in the store.
+
+    A continuation has no user message: it extends the saved reply `continued_id`, whose text
+    before this turn is `base_text`.
+    """
 
     request_id: int
     conversation_id: int
-    user_message_id: int
+    user_message_id: int | None
     user_bubble: MessageBubble | None
     reply_bubble: MessageBubble | None = None
+    continued_id: int | None = None
+    base_text: str = ""
 
 
 class MainWindow(QMainWindow):
@@ -74,6 +80,7 @@ class MainWindow(QMainWindow):
     hiddenToTray = Signal()
     settingsRequested = Signal()
     moodSeen = Signal(object)  # MoodResult, for the tray icon
+    moodCorrected = Signal(object)  # MoodResult with the person's label (corrected=True)
     turnFinished = Signal(int, str, object)  # request id, reply, ReplyStats (None: it failed)
 
     def __init__(self, settings: Settings, store: ConversationStore, client: EngineClient,
@@ -101,6 +108,8 @@ class MainWindow(QMainWindow):
         w.token.connect(self._on_token)
         w.replyDone.connect(self._on_reply_done)
         w.failed.connect(self._on_failed)
+        self.chat.chipClicked.connect(self.correct_mood)
+        self.chat.continueClicked.connect(self.continue_reply)
         self.retranslate(tr)
         self.reload_sidebar()
         convs = store.conversations()
@@ -259,6 +268,7 @@ class MainWindow(QMainWindow):
         self._show_model_status()
         self._set_state("state.ready")
         self._update_controls()
+        self.sync_corrections()
 
     @Slot(str)
     def _on_load_failed(self, message: str) -> None:
@@ -276,6 +286,17 @@ class MainWindow(QMainWindow):
         self.send_button.setEnabled(self.client.model_loaded and not busy)
         self.stop_button.setEnabled(busy)
         self.delete_button.setEnabled(not busy)
+        self._refresh_continue()
+
+    def _refresh_continue(self) -> None:
+        """Continue sits on the conversation's last message only, if that is a cut reply."""
+        bubbles = self.chat.bubbles
+        last = bubbles[-1] if bubbles else None
+        running = self._turn.reply_bubble if self._turn is not None else None
+        enabled = self.client.model_loaded and not self.client.busy
+        for b in bubbles:
+            b.set_can_continue(b is last and b is not running and b.role == "assistant"
+                               and b.message_id is not None, enabled)
 
     # --- conversations ----------------------------------------------------------------------
 
@@ -310,10 +331,15 @@ class MainWindow(QMainWindow):
             self._turn.user_bubble = self._turn.reply_bubble = None
         self.chat.clear()
         for m in self.store.messages(conversation_id):
-            bubble = self.chat.add(m.role, m.content)
+            bubble = self.chat.add(m.role, m.content, m.id)
             if m.role == "user":
-                bubble.set_mood(m.mood_label, m.mood_confidence)
+                bubble.set_mood(m.mood_label, m.mood_confidence, m.mood_corrected)
+            else:
+                bubble.set_stop_reason(m.stop_reason)
+                if m.stop_reason == "cancelled":
+                    bubble.mark_stopped()
         self._refresh_timeline()
+        self._refresh_continue()
         for i in range(self.sidebar.count()):
             item = self.sidebar.item(i)
             if item.data(Qt.ItemDataRole.UserRole) == conversation_id:
@@ -407,7 +433,7 @@ class MainWindow(QMainWindow):
             self.store.rename(conv.id, _title_from(text))
             self.reload_sidebar()
         stored = self.store.add_message(self.current_id, "user", text)
-        bubble = self.chat.add("user", text)
+        bubble = self.chat.add("user", text, stored.id)
         self.input.clear()
         rid = self.client.send(history, text, max_tokens=self.settings.reply_limit(),
                                system_prompt=self.settings.system_prompt or None)
@@ -415,18 +441,65 @@ class MainWindow(QMainWindow):
         self._set_state("state.mood")
         self._update_controls()
 
+    def continue_reply(self, bubble: MessageBubble | None = None) -> None:
+        """Write more of the open conversation's last reply, cut by the token limit."""
+        if self.client.busy or not self.client.model_loaded or self.current_id is None:
+            return
+        messages = self.store.messages(self.current_id)
+        if not messages or messages[-1].role != "assistant" \
+                or messages[-1].stop_reason != "limit":
+            return
+        cut = messages[-1]
+        target = self.chat.bubbles[-1] if self.chat.bubbles else None
+        if target is None or target.message_id != cut.id or (bubble is not None
+                                                              and bubble is not target):
+            return
+        history = [Message(m.role, m.content) for m in messages if m.content.strip()]
+        rid = self.client.continue_reply(history, max_tokens=self.settings.reply_limit(),
+                                         system_prompt=self.settings.system_prompt or None)
+        target.set_text(cut.content)
+        target.set_stop_reason(None)
+        self._turn = _Turn(rid, self.current_id, None, None, target, cut.id, cut.content)
+        self._set_state("state.continuing")
+        self._update_controls()
+
     def stop(self) -> None:
         if self.client.busy:
             self.client.stop()
+
+    # --- mood corrections -------------------------------------------------------------------
+
+    def correct_mood(self, bubble: MessageBubble) -> None:
+        """The person says the chip is wrong: flip it, save it, and teach the engine."""
+        if bubble.message_id is None or bubble.mood_label not in ("Positive", "Negative"):
+            return
+        label = "Negative" if bubble.mood_label == "Positive" else "Positive"
+        self.store.correct_mood(bubble.message_id, label)
+        bubble.set_mood(label, 1.0, corrected=True)
+        self._refresh_timeline()
+        self.sync_corrections()
+        note = "mood.corrected_note" if self.settings.mood_corrections \
+            else "mood.corrected_note_off"
+        self.statusBar().showMessage(self.tr(note), 8000)
+        self.moodCorrected.emit(MoodResult(bubble.text, label, 1.0, 0.0, False, corrected=True))
+
+    def sync_corrections(self) -> None:
+        """Send the saved corrections (none when the setting is off) to the loaded engine."""
+        if not self.client.model_loaded:
+            return  # a load is on its way, and its `loaded` sends them
+        pairs = self.store.corrections() if self.settings.mood_corrections else []
+        self.client.set_corrections(pairs)
 
     @Slot(int, object)
     def _on_mood(self, rid: int, mood: MoodResult) -> None:
         turn = self._turn
         if turn is None or turn.request_id != rid:
             return
-        self.store.set_mood(turn.user_message_id, mood.label, mood.confidence)
+        if turn.user_message_id is not None:
+            self.store.set_mood(turn.user_message_id, mood.label, mood.confidence,
+                                corrected=mood.corrected)
         if turn.user_bubble is not None:
-            turn.user_bubble.set_mood(mood.label, mood.confidence)
+            turn.user_bubble.set_mood(mood.label, mood.confidence, mood.corrected)
         if turn.conversation_id == self.current_id:
             self._refresh_timeline()
             turn.reply_bubble = self.chat.add("assistant", "")
@@ -449,10 +522,21 @@ class MainWindow(QMainWindow):
         if turn is None or turn.request_id != rid:
             return
         self._turn = None
-        if text.strip() and self.store.get(turn.conversation_id) is not None:
-            self.store.add_message(turn.conversation_id, "assistant", text)
-        if stats.stop_reason == "cancelled":
+        reason: str = stats.stop_reason
+        if turn.continued_id is not None:
+            if text or reason != "cancelled":  # stopped before any new text: nothing changed
+                self.store.set_reply(turn.continued_id, turn.base_text + text, reason)
+            else:
+                reason = "limit"
+        elif text.strip() and self.store.get(turn.conversation_id) is not None:
+            stored = self.store.add_message(turn.conversation_id, "assistant", text,
+                                            stop_reason=reason)
             if turn.reply_bubble is not None:
+                turn.reply_bubble.message_id = stored.id
+        if turn.reply_bubble is not None:
+            turn.reply_bubble.set_stop_reason(reason)
+        if stats.stop_reason == "cancelled":
+            if turn.reply_bubble is not None and (text or turn.continued_id is None):
                 turn.reply_bubble.mark_stopped()
             self._set_state("state.stopped")
         else:
@@ -467,9 +551,13 @@ class MainWindow(QMainWindow):
 
     @Slot(int, str)
     def _on_failed(self, rid: int, message: str) -> None:
-        if self._turn is None or self._turn.request_id != rid:
+        turn = self._turn
+        if turn is None or turn.request_id != rid:
             return
         self._turn = None
+        if turn.continued_id is not None and turn.reply_bubble is not None:
+            turn.reply_bubble.set_text(turn.base_text)  # nothing was saved: still cut
+            turn.reply_bubble.set_stop_reason("limit")
         self._set_state("state.error", error=message)
         self._update_controls()
         self.turnFinished.emit(rid, "", None)

@@ -103,6 +103,11 @@ class SettingsDialog(QDialog):
         self.close_to_tray.setChecked(settings.close_to_tray)
         form.addRow("", self.close_to_tray)
 
+        self.mood_corrections = QCheckBox(tr("settings.mood_corrections"))
+        self.mood_corrections.setChecked(settings.mood_corrections)
+        self.mood_corrections.setToolTip(tr("settings.mood_corrections_tip"))
+        form.addRow("", self.mood_corrections)
+
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
                                    | QDialogButtonBox.StandardButton.Cancel)
         buttons.accepted.connect(self.accept)
@@ -136,6 +141,7 @@ class SettingsDialog(QDialog):
         s.system_prompt = self.system_prompt.toPlainText().strip() or DEFAULT_CHAT_SYSTEM_PROMPT
         s.language = str(self.language.currentData())
         s.close_to_tray = self.close_to_tray.isChecked()
+        s.mood_corrections = self.mood_corrections.isChecked()
         return s
 
 

@@ -104,7 +104,7 @@ class QuickMoodPopup(QWidget):
         self.moodChecked.emit(mood)
 
     def _show_result(self, mood: MoodResult) -> None:
-        self.result.setText(self._tr.mood_chip(mood.label, mood.confidence))
+        self.result.setText(self._tr.mood_chip(mood.label, mood.confidence, mood.corrected))
         self.result.setStyleSheet(
             "QLabel#quickResult {" + CHIP_STYLE.get(mood.label, CHIP_STYLE[None])
             + " border-radius:12px; font-size:18px; padding:6px; }"
@@ -130,6 +130,8 @@ class TrayController(QObject):
         super().__init__(parent)
         self._tr = tr
         self.last_label: str | None = None
+        self._last_confidence: float | None = None
+        self._last_corrected = False
         self.icon = QSystemTrayIcon(app_icon(), self)
         self.menu = QMenu()
         self.quick_action = QAction(self.menu)
@@ -159,16 +161,19 @@ class TrayController(QObject):
         self.quit_action.setText(tr("tray.quit"))
         self._update_tooltip()
 
-    def set_mood(self, label: str | None, confidence: float | None = None) -> None:
+    def set_mood(self, label: str | None, confidence: float | None = None,
+                 corrected: bool = False) -> None:
         self.last_label = label
+        self._last_confidence, self._last_corrected = confidence, corrected
         self.icon.setIcon(mood_icon(label))
-        self._update_tooltip(confidence)
+        self._update_tooltip()
 
     def notify(self, text: str) -> None:
         self.icon.showMessage(self._tr("app.title"), text, app_icon(), 4000)
 
-    def _update_tooltip(self, confidence: float | None = None) -> None:
-        mood = self._tr.mood_chip(self.last_label, confidence) if self.last_label else "—"
+    def _update_tooltip(self) -> None:
+        mood = self._tr.mood_chip(self.last_label, self._last_confidence,
+                                  self._last_corrected) if self.last_label else "—"
         self.icon.setToolTip(self._tr("tray.tooltip", mood=mood))
 
     def _on_activated(self, reason: QSystemTrayIcon.ActivationReason) -> None:

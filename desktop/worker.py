@@ -14,7 +14,14 @@ from dataclasses import dataclass
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 from desktop import backend
-from desktop.backend import CancelToken, EngineLike, Message, ModelChoice, ReplyStats
+from desktop.backend import (
+    CancelToken,
+    EngineLike,
+    Message,
+    ModelChoice,
+    ReplyStats,
+    ReplyStreamLike,
+)
 from qwen_aio.errors import Cancelled, QwenAioError
 from qwen_aio.settings import Settings
 
@@ -35,6 +42,17 @@ class TurnRequest:
     cancel: CancelToken
 
 
+@dataclass(frozen=True)
+class ContinueRequest:
+    """More of a reply cut by the token limit: `history` ends with that assistant message."""
+
+    request_id: int
+    history: tuple[Message, ...]
+    max_tokens: int
+    system_prompt: str | None
+    cancel: CancelToken
+
+
 class EngineWorker(QObject):
     """Owns the engine; its slots run in the worker thread, results go out as signals."""
 
@@ -46,6 +64,7 @@ class EngineWorker(QObject):
     failed = Signal(int, str)  # request id, message for the user
     quickMoodReady = Signal(int, object)  # request id, MoodResult
     quickFailed = Signal(int, str)
+    correctionsSet = Signal(int)  # how many corrections the engine now uses (-1: it failed)
 
     def __init__(self, factory: EngineFactory) -> None:
         super().__init__()
@@ -69,27 +88,49 @@ class EngineWorker(QObject):
 
     @Slot(object)
     def turn(self, req: TurnRequest) -> None:
-        rid = req.request_id
+        """The mood pass (its label is shown at once), then the reply, which knows the mood."""
+
+        def start(engine: EngineLike) -> ReplyStreamLike:
+            mood = engine.mood(req.text, cancel=req.cancel)
+            self.moodReady.emit(req.request_id, mood)
+            if req.cancel.cancelled:
+                raise Cancelled()
+            return engine.chat(req.history, req.text, max_tokens=req.max_tokens,
+                               system_prompt=req.system_prompt, cancel=req.cancel,
+                               mood=mood.label)
+
+        self._reply(req.request_id, req.cancel, start)
+
+    @Slot(object)
+    def continue_turn(self, req: ContinueRequest) -> None:
+        """More of a cut reply; its pieces go out on `token` like a normal turn's."""
+
+        def start(engine: EngineLike) -> ReplyStreamLike:
+            if req.cancel.cancelled:
+                raise Cancelled()
+            return engine.continue_reply(req.history, max_tokens=req.max_tokens,
+                                         system_prompt=req.system_prompt, cancel=req.cancel)
+
+        self._reply(req.request_id, req.cancel, start)
+
+    def _reply(self, rid: int, cancel: CancelToken,
+               start: Callable[[EngineLike], ReplyStreamLike]) -> None:
+        """Stream a reply to the UI; always ends with exactly one replyDone or failed."""
         if self._engine is None:
             self.failed.emit(rid, "No model is loaded yet.")
             return
         pieces: list[str] = []
         stats = ReplyStats()
         try:
-            mood = self._engine.mood(req.text, cancel=req.cancel)
-            self.moodReady.emit(rid, mood)
-            if req.cancel.cancelled:
-                raise Cancelled()
-            stream = self._engine.chat(req.history, req.text, max_tokens=req.max_tokens,
-                                       system_prompt=req.system_prompt, cancel=req.cancel)
+            stream = start(self._engine)
             stats = stream.stats
             for piece in stream:
                 pieces.append(piece)
                 self.token.emit(rid, piece)
-                if req.cancel.cancelled:
+                if cancel.cancelled:
                     break
             stats = stream.stats
-            if req.cancel.cancelled:
+            if cancel.cancelled:
                 stats.stop_reason = "cancelled"
         except Cancelled:
             stats.stop_reason = "cancelled"
@@ -101,6 +142,23 @@ class EngineWorker(QObject):
             self.failed.emit(rid, f"{type(exc).__name__}: {exc}")
             return
         self.replyDone.emit(rid, "".join(pieces), stats)
+
+    @Slot(object)
+    def set_corrections(self, pairs: tuple[tuple[str, str], ...]) -> None:
+        """The person's mood corrections, oldest first (empty: use none); slow, runs here."""
+        if self._engine is None:
+            return  # the window sends them again once a model has loaded
+        try:
+            self._engine.set_corrections(list(pairs))
+        except QwenAioError as exc:
+            log.warning("Mood corrections not applied: %s", exc)
+            self.correctionsSet.emit(-1)
+            return
+        except Exception:  # a failed re-evaluation must not take the worker down
+            log.exception("Unexpected error while applying mood corrections")
+            self.correctionsSet.emit(-1)
+            return
+        self.correctionsSet.emit(len(pairs))
 
     @Slot(int, str, object)
     def quick_mood(self, request_id: int, text: str, cancel: CancelToken) -> None:
@@ -134,6 +192,8 @@ class EngineClient(QObject):
     _post_load = Signal(object, object)
     _post_turn = Signal(object)
     _post_quick = Signal(int, str, object)
+    _post_continue = Signal(object)
+    _post_corrections = Signal(object)
 
     def __init__(self, factory: EngineFactory | None = None,
                  parent: QObject | None = None) -> None:
@@ -145,6 +205,8 @@ class EngineClient(QObject):
         self._post_load.connect(self.worker.load)
         self._post_turn.connect(self.worker.turn)
         self._post_quick.connect(self.worker.quick_mood)
+        self._post_continue.connect(self.worker.continue_turn)
+        self._post_corrections.connect(self.worker.set_corrections)
         self.worker.replyDone.connect(self._on_reply_done)
         self.worker.failed.connect(self._on_failed)
         self.worker.quickMoodReady.connect(self._on_quick_ready)
@@ -171,10 +233,23 @@ class EngineClient(QObject):
                                          self._tokens[rid]))
         return rid
 
+    def continue_reply(self, history: Sequence[Message], *, max_tokens: int,
+                       system_prompt: str | None = None) -> int:
+        """Ask for more of the cut reply that ends `history`; a turn like `send` (Stop works)."""
+        rid = self._new_id()
+        self._turns.add(rid)
+        self._post_continue.emit(ContinueRequest(rid, tuple(history), max_tokens, system_prompt,
+                                                 self._tokens[rid]))
+        return rid
+
     def quick_mood(self, text: str) -> int:
         rid = self._new_id()
         self._post_quick.emit(rid, text, self._tokens[rid])
         return rid
+
+    def set_corrections(self, pairs: Sequence[tuple[str, str]]) -> None:
+        """Hand the person's corrections (oldest first) to the engine, after any queued work."""
+        self._post_corrections.emit(tuple((str(t), str(label)) for t, label in pairs))
 
     @property
     def busy(self) -> bool:
