@@ -24,7 +24,7 @@ REFUSAL_PHRASES: tuple[str, ...] = (
     "cannot comply", "as an ai", "as a language model", "just an ai", "glad i could help",
     "glad i was able to help", "glad to have helped", "glad i could assist",
     "glad i was able to assist", "assist with that", "assist you with that",
-    "help with that request", "with that request", "with this request",
+    "that request", "this request", "your request", "help you answer",
     # Chinese
     "不能完成", "不能帮", "不能提供", "不能协助", "不能继续", "不能回答", "不能满足", "无法提供",
     "无法协助", "无法帮", "无法完成", "无法回答", "无法满足", "作为一个ai", "作为ai",
