@@ -74,6 +74,7 @@ def load_engine(choice: ModelChoice, settings: Settings) -> EngineLike:
         n_ctx=settings.n_ctx,
         mood_bias=settings.mood_bias,
         name=choice.title,
+        temperature=settings.temperature,
     )
 
 

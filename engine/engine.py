@@ -29,8 +29,10 @@ class Engine:
 
     def __init__(self, model_path: Path, *, threads: int, n_ctx: int, mood_bias: float,
                  name: str, adaptive_threads: bool = True, mood_prompt: str | None = None,
-                 mood_examples: Sequence[tuple[str, str]] | None = None) -> None:
+                 mood_examples: Sequence[tuple[str, str]] | None = None,
+                 temperature: float = 0.7) -> None:
         t0 = time.perf_counter()
+        self.temperature = temperature  # for replies that do not ask for their own
         self.path = model_path
         self.name = name
         self.threads = threads
@@ -55,7 +57,8 @@ class Engine:
     def load(cls, model_path: str | Path, *, threads: int | None = None, n_ctx: int = 2048,
              mood_bias: float = 0.0, name: str | None = None,
              adaptive_threads: bool = True, mood_prompt: str | None = None,
-             mood_examples: Sequence[tuple[str, str]] | None = None) -> Engine:
+             mood_examples: Sequence[tuple[str, str]] | None = None,
+             temperature: float = 0.7) -> Engine:
         """Check the file is a GGUF (checksums are the caller's: see models.store.verify).
 
         ``adaptive_threads`` drops to one thread while another program keeps the CPU busy;
@@ -66,7 +69,7 @@ class Engine:
         return cls(path, threads=threads or default_threads(), n_ctx=n_ctx,
                    mood_bias=mood_bias, name=name or path.name,
                    adaptive_threads=adaptive_threads, mood_prompt=mood_prompt,
-                   mood_examples=mood_examples)
+                   mood_examples=mood_examples, temperature=temperature)
 
     # -- the two passes ---------------------------------------------------------------------------
 
@@ -74,7 +77,7 @@ class Engine:
         return self._mood.label(text, cancel)
 
     def chat(self, history: Sequence[Message], text: str, *, max_tokens: int = 128,
-             system_prompt: str | None = None, temperature: float = 0.7,
+             system_prompt: str | None = None, temperature: float | None = None,
              cancel: CancelToken | None = None, stop_at_end: bool = True,
              mood: str | None = None, hint: bool = True) -> ReplyStream:
         """Stream a reply in the writer's language, its tone told by ``mood`` (the label the
@@ -84,18 +87,22 @@ class Engine:
             raise EmptyInput()
         return self._chat.stream(history, text, max_tokens=max(1, max_tokens),
                                  system_prompt=system_prompt or DEFAULT_CHAT_SYSTEM_PROMPT,
-                                 temperature=temperature, cancel=cancel,
+                                 temperature=self._temperature(temperature), cancel=cancel,
                                  stop_at_end=stop_at_end, mood=mood, hint=hint)
 
     def continue_reply(self, history: Sequence[Message], *, max_tokens: int = 128,
-                       system_prompt: str | None = None, temperature: float = 0.7,
+                       system_prompt: str | None = None, temperature: float | None = None,
                        cancel: CancelToken | None = None) -> ReplyStream:
         """Stream more of the reply that ends ``history`` (one cut by its limit): the pieces
         extend it. Right after the cut nothing is evaluated again."""
         return self._chat.continue_reply(history, max_tokens=max(1, max_tokens),
                                          system_prompt=system_prompt
                                          or DEFAULT_CHAT_SYSTEM_PROMPT,
-                                         temperature=temperature, cancel=cancel)
+                                         temperature=self._temperature(temperature),
+                                         cancel=cancel)
+
+    def _temperature(self, asked: float | None) -> float:
+        return self.temperature if asked is None else asked
 
     # -- settings that change without a reload ----------------------------------------------------
 

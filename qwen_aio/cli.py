@@ -88,7 +88,8 @@ def open_engine(args: argparse.Namespace, settings: Settings | None = None,
     resolved = resolve_model(args, settings)
     threads = args.threads or settings.threads or None
     engine = Engine.load(resolved.path, threads=threads, n_ctx=settings.n_ctx,
-                         mood_bias=settings.mood_bias, name=resolved.title, **engine_options)
+                         mood_bias=settings.mood_bias, name=resolved.title,
+                         temperature=settings.temperature, **engine_options)
     _err(f"Model: {resolved.title} ({resolved.path}), {engine.threads} threads")
     return engine, resolved
 

@@ -45,6 +45,7 @@ class Settings:
     language: str = "system"  # "system", "zh" or "en"
     close_to_tray: bool = True
     mood_bias: float = 0.0  # added to the Positive-minus-Negative logit gap (calibration)
+    temperature: float = 0.7  # reply sampling; 0 = always the most likely words
     mood_corrections: bool = True  # use the person's label corrections (overrides + examples)
 
     @classmethod
@@ -98,6 +99,7 @@ class Settings:
             self.system_prompt = DEFAULT_CHAT_SYSTEM_PROMPT
         self.threads = max(0, min(self.threads, 256))
         self.n_ctx = max(512, min(self.n_ctx, 32768))
+        self.temperature = max(0.0, min(self.temperature, 2.0))
         if self.reply_length not in self.reply_tokens:
             self.reply_length = "normal"
         if self.language not in ("system", "zh", "en"):

@@ -289,7 +289,7 @@ def test_eval_replies_reports_per_preset(tmp_path: Path, qwen_home: Path) -> Non
 def test_chat_continue_in_the_terminal(model_path: Path, qwen_home: Path) -> None:
     from qwen_aio.settings import Settings
 
-    Settings.from_dict({"reply_tokens": {"short": 8}, "system_prompt": (
+    Settings.from_dict({"reply_tokens": {"short": 8}, "temperature": 0, "system_prompt": (
         "Whatever the user says, answer only with the numbers from 1 to 100, separated by "
         "commas.")}).save()
     script = "Count for me.\n/continue\n"

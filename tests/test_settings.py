@@ -45,3 +45,12 @@ def test_corrupt_file_gives_defaults_and_the_reply_limits() -> None:
     assert (s.reply_limit("short"), s.reply_limit("normal"), s.reply_limit("long")) == (
         32, 128, 512)
     assert s.reply_limit(7) == 7
+
+
+def test_temperature_is_clamped_and_the_old_default_prompt_is_replaced() -> None:
+    from qwen_aio.settings import DEFAULT_CHAT_SYSTEM_PROMPT, OLD_CHAT_SYSTEM_PROMPTS
+
+    s = Settings.from_dict({"temperature": 9, "system_prompt": next(iter(OLD_CHAT_SYSTEM_PROMPTS))})
+    assert s.temperature == 2.0 and s.system_prompt == DEFAULT_CHAT_SYSTEM_PROMPT
+    own = Settings.from_dict({"temperature": 0, "system_prompt": "Be brief."})
+    assert own.temperature == 0.0 and own.system_prompt == "Be brief."
