@@ -43,7 +43,8 @@ def test_reply_respects_the_token_limit(engine: Engine) -> None:
                          max_tokens=20, temperature=0, hint=False)
     "".join(stream)
     assert stream.stats.generated_tokens == 20
-    assert stream.stats.stop_reason == "limit"
+    # "sentence" when the 20th token happens to end a sentence (the nudge near the limit)
+    assert stream.stats.stop_reason in ("limit", "sentence")
 
 
 def test_history_is_reused_across_turns_even_with_mood_in_between(engine: Engine) -> None:
