@@ -14,21 +14,24 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 # No phrase starts with a pronoun or a common opener ("I", "我", "很"): text that may still
-# become a phrase is held back, and a reply's first words must not wait for that.
+# become a phrase is held back, and a reply's first words must not wait for that. "sorry,
+# but" is there because what a small model says after "I'm sorry, but I" is nearly always a
+# refusal in other words; undoing "sorry" lets it say "I'm so sad to hear that" instead.
 REFUSAL_PHRASES: tuple[str, ...] = (
     # English: declining, disclaiming, thanking itself for helping
-    "can't assist", "cannot assist", "can not assist", "not able to assist", "unable to assist",
-    "can't help with that", "cannot help with that", "can't help you with that",
-    "cannot help you with that", "not able to help with", "unable to help with",
-    "can't provide", "cannot provide", "can't fulfill", "cannot fulfill", "can't comply",
-    "cannot comply", "as an ai", "as a language model", "just an ai", "glad i could help",
-    "glad i was able to help", "glad to have helped", "glad i could assist",
-    "glad i was able to assist", "assist with that", "assist you with that",
-    "that request", "this request", "your request", "help you answer",
+    "sorry, but", "sorry but", "can't assist", "cannot assist", "can not assist",
+    "not able to assist", "unable to assist", "can't help with that", "cannot help with that",
+    "can't help you with that", "cannot help you with that", "not able to help with",
+    "unable to help with", "can't provide", "cannot provide", "can't fulfill", "cannot fulfill",
+    "can't comply", "cannot comply", "as an ai", "as a language model", "just an ai",
+    "glad i could help", "glad i was able to help", "glad to have helped",
+    "glad i could assist", "glad i was able to assist", "assist with that",
+    "assist you with that", "that request", "this request", "your request", "help you answer",
     # Chinese
-    "不能完成", "不能帮", "不能提供", "不能协助", "不能继续", "不能回答", "不能满足", "无法提供",
-    "无法协助", "无法帮", "无法完成", "无法回答", "无法满足", "作为一个ai", "作为ai",
-    "作为一个人工智能", "作为人工智能", "作为一个语言模型", "作为语言模型", "高兴能帮", "高兴帮到",
+    "不能完成", "不能处理", "无法处理", "不能帮", "不能提供", "不能协助",
+    "不能继续", "不能回答", "不能满足", "无法提供", "无法协助", "无法帮",
+    "无法完成", "无法回答", "无法满足", "作为一个ai", "作为ai", "作为一个人工智能",
+    "作为人工智能", "作为一个语言模型", "作为语言模型", "高兴能帮", "高兴帮到",
     "高兴能够帮", "高兴为您服务", "高兴为你服务", "这个请求", "该请求",
 )
 
@@ -76,12 +79,17 @@ def _word_start(low: str, i: int) -> bool:
     """Latin phrases match at word starts only ("glass" does not start "as an ai")."""
     if i == 0 or not low[i].isascii():
         return True
-    return not low[i - 1].isalnum()
+    return not _latin(low[i - 1])
 
 
 def _word_end(low: str, end: int) -> bool:
     """A Latin phrase ends a word ("as an ai" is not "as an airline"); at the very end of the
     text that is not known yet, so the phrase is held, not found."""
-    if not low[end - 1].isascii() or not low[end - 1].isalnum():
+    if not _latin(low[end - 1]):
         return True
-    return end < len(low) and not low[end].isalnum()
+    return end < len(low) and not _latin(low[end])
+
+
+def _latin(ch: str) -> bool:
+    """A letter or digit of a Latin word ("作为一个AI助手": the AI ends at 助)."""
+    return ch.isascii() and ch.isalnum()

@@ -55,13 +55,15 @@ def test_is_refusal(reply: str, refusal: bool) -> None:
 
 def test_phrase_guard_finds_holds_and_releases() -> None:
     guard = PhraseGuard()
-    assert guard.scan("I'm sorry, but I can't assist with that.").found == 17
-    assert guard.scan("I’M SORRY, BUT I CAN’T ASSIST ").found == 17  # case, curly apostrophes
+    assert guard.scan("I'm sorry, but I can't assist with that.").found == 4
+    assert guard.scan("I’M SORRY, BUT I CAN’T ASSIST ").found == 4  # case, curly apostrophes
+    assert guard.scan("But I can't assist you ").found == 6
     assert guard.scan("But I can't assist").hold == 6  # "assist" may go on: held, not found
     held = guard.scan("That is so nice, I can")  # "can" may still become "can't assist"
     assert held.found is None and held.hold == len("That is so nice, I ")
     assert guard.scan("I can do it").hold == len("I can do it")
-    assert guard.scan("I'm so sorry").hold == len("I'm so sorry")  # openers are not held
+    assert guard.scan("I'm").hold == 3 and guard.scan("我").hold == 1  # openers are not held
+    assert guard.scan("I'm so sorry to").hold == len("I'm so sorry to")
     assert guard.scan("Glass as an airline").found is None  # words, not parts of words
     assert guard.scan("抱歉，我不能完成").found == 4
     assert guard.scan("I can't assist you, I can't assist ", start=12).found == 22
@@ -314,3 +316,10 @@ def test_eval_measures_k_corrections(tmp_path: Path, qwen_home: Path, model_path
     assert [r["k"] for r in rows] == [0, 2]
     sample = {t for t in out.stdout.splitlines()}  # the corrected lines are outside the sample
     assert all(len(r["corrections"]) <= r["k"] for r in rows) and sample
+
+
+def test_phrase_guard_in_mixed_chinese_and_latin_text() -> None:
+    guard = PhraseGuard()
+    assert guard.scan("但是作为一个AI助手，我").found == 2  # "AI" ends where Chinese begins
+    assert guard.scan("我不能处理这样的事情").found == 1
+    assert guard.scan("I'm sorry, but that").found == 4
