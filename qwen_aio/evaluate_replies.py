@@ -7,6 +7,7 @@ judges are the engine's own (`engine.text`), so the figures measure what the eng
 
 from __future__ import annotations
 
+import difflib
 import json
 import logging
 from collections.abc import Iterable, Sequence
@@ -20,6 +21,12 @@ from qwen_aio.bench_common import median
 log = logging.getLogger(__name__)
 
 PRESET_ORDER = ("short", "normal", "long")
+ECHO_RATIO = 0.6  # a reply this similar to the message mostly repeats it back
+
+
+def echoes(message: str, reply: str) -> bool:
+    """The reply mostly repeats the person's message ("我跑完了马拉松" → "你跑完了马拉松。")."""
+    return difflib.SequenceMatcher(None, message, reply).ratio() >= ECHO_RATIO
 
 
 class RepliesFileError(ValueError):
@@ -37,6 +44,7 @@ class PresetReport:
     mid_sentence: int = 0
     cut_at_limit: int = 0
     refusals: int = 0
+    echoes: int = 0
     tokens: list[int] = field(default_factory=list)
     chars: list[int] = field(default_factory=list)
     ttft_ms: list[float] = field(default_factory=list)
@@ -57,6 +65,7 @@ class PresetReport:
             "mid_sentence": self.share(self.mid_sentence),
             "cut_at_limit": self.share(self.cut_at_limit),
             "refusals": self.share(self.refusals),
+            "echoes": self.share(self.echoes),
             "median_tokens": median(self.tokens),
             "median_chars": median(self.chars),
             "median_ttft_ms": median(self.ttft_ms),
@@ -120,6 +129,8 @@ def judge(rows: Iterable[dict[str, Any]]) -> list[PresetReport]:
         if is_refusal(reply):
             rep.refusals += 1
             _example(rep, "refusal", row)
+        if echoes(row["text"], reply):
+            rep.echoes += 1
         rep.tokens.append(int(row.get("generated_tokens") or 0))
         rep.chars.append(len(reply))
         if row.get("ttft_ms") is not None:
@@ -134,15 +145,15 @@ def _pct(value: float | None) -> str:
 
 def format_table(reports: Sequence[PresetReport]) -> str:
     rows = ["| preset | replies | in the writer's language (zh / en) | mid-sentence | cut at "
-            "the limit | refusals | median tokens | median chars |",
-            "|---|---|---|---|---|---|---|---|"]
+            "the limit | refusals | echoes the message | median tokens | median chars |",
+            "|---|---|---|---|---|---|---|---|---|"]
     for r in reports:
         j = r.to_json()
         by = j["in_language_by_language"]
         rows.append(
             f"| {r.preset} | {r.n} | {_pct(j['in_language'])} ({_pct(by.get('zh'))} / "
             f"{_pct(by.get('en'))}) | {_pct(j['mid_sentence'])} | {_pct(j['cut_at_limit'])} | "
-            f"{_pct(j['refusals'])} | {j['median_tokens'] or 0:.0f} | "
+            f"{_pct(j['refusals'])} | {_pct(j['echoes'])} | {j['median_tokens'] or 0:.0f} | "
             f"{j['median_chars'] or 0:.0f} |")
     return "\n".join(rows)
 

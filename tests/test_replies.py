@@ -276,12 +276,12 @@ def test_eval_replies_reports_per_preset(tmp_path: Path, qwen_home: Path) -> Non
                     encoding="utf-8")
     reports = {r.preset: r.to_json() for r in judge(read_rows([path]))}
     assert reports["short"]["in_language"] == 0.5 and reports["short"]["refusals"] == 0.5
-    assert reports["short"]["mid_sentence"] == 0.0
+    assert reports["short"]["mid_sentence"] == 0.0 and reports["short"]["echoes"] == 0.0
     assert reports["normal"]["n"] == 1 and reports["normal"]["errors"] == 1
     assert reports["normal"]["mid_sentence"] == 1.0 and reports["normal"]["cut_at_limit"] == 1.0
     out = run("eval", "--replies", str(path), home=qwen_home)
     assert out.returncode == 0, out.stderr
-    assert "| short | 2 | 50% (50% / n/a) | 0% |" in out.stdout
+    assert "| short | 2 | 50% (50% / n/a) | 0% | 0% | 50% | 0% |" in out.stdout
     bad = tmp_path / "bad.jsonl"
     bad.write_text("not json\n", encoding="utf-8")
     out = run("eval", "--replies", str(bad), home=qwen_home)
