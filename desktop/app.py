@@ -7,7 +7,6 @@ import copy
 import dataclasses
 import hashlib
 import logging
-import logging.handlers
 import os
 import signal
 import sys
@@ -18,24 +17,26 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtNetwork import QLocalServer, QLocalSocket
 from PySide6.QtWidgets import QApplication, QDialog, QSystemTrayIcon
 
-from desktop import backend
-from desktop.backend import ModelChoice, MoodResult
-from desktop.i18n import Translator, resolve_language
-from desktop.icons import app_icon
-from desktop.main_window import MainWindow
-from desktop.settings_dialog import SettingsDialog, needs_reload
-from desktop.setup_dialog import Downloader, SetupDialog
-from desktop.store import ConversationStore
-from desktop.tray import QuickMoodPopup, TrayController
-from desktop.worker import EngineClient, EngineFactory
-from engine.mood import normalize
-from qwen_aio import paths
-from qwen_aio.errors import ModelNotFound, QwenAioError
-from qwen_aio.settings import Settings
+from qwen_aio.desktop import backend
+from qwen_aio.desktop.backend import MoodResult, ResolvedModel
+from qwen_aio.desktop.i18n import Translator, resolve_language
+from qwen_aio.desktop.icons import app_icon
+from qwen_aio.desktop.main_window import MainWindow
+from qwen_aio.desktop.options import add_window_options
+from qwen_aio.desktop.settings_dialog import SettingsDialog, needs_reload
+from qwen_aio.desktop.setup_dialog import Downloader, SetupDialog
+from qwen_aio.desktop.store import ConversationStore
+from qwen_aio.desktop.tray import QuickMoodPopup, TrayController
+from qwen_aio.desktop.worker import EngineClient, EngineFactory
+from qwen_aio.engine.text import normalize
+from qwen_aio.foundation import paths
+from qwen_aio.foundation.errors import ModelNotFound, QwenAioError
+from qwen_aio.foundation.logs import setup_logging
+from qwen_aio.foundation.settings import Settings
 
 log = logging.getLogger(__name__)
 
-Resolver = Callable[[Settings, "str | None"], ModelChoice]
+Resolver = Callable[[Settings, "str | None"], ResolvedModel]
 
 
 def server_name() -> str:
@@ -229,23 +230,14 @@ class DesktopApp(QObject):
         self.finished.emit()
 
 
-def _setup_logging() -> None:
-    handler = logging.handlers.RotatingFileHandler(paths.log_dir() / "desktop.log",
-                                                   maxBytes=1_000_000, backupCount=2,
-                                                   encoding="utf-8")
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    root = logging.getLogger()
-    root.addHandler(handler)
-    if root.level == logging.WARNING or root.level == logging.NOTSET:
-        root.setLevel(logging.INFO)
-
-
 def _parse(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
+    """The window's options; anything else (Qt's own, e.g. -platform) is left for Qt."""
     parser = argparse.ArgumentParser(prog="qwen-aio", description="Open the desktop window.")
     parser.add_argument("--model", help="catalogue id or path to a .gguf file")
-    parser.add_argument("--lang", choices=("zh", "en"), help="UI language for this run")
-    parser.add_argument("--no-tray", action="store_true", help="do not use the system tray")
     parser.add_argument("--threads", type=int, help="CPU threads for this run")
+    parser.add_argument("-v", "--verbose", action="count", default=0,
+                        help="more log output on stderr (-vv for llama.cpp's own)")
+    add_window_options(parser)
     return parser.parse_known_args(argv)
 
 
@@ -261,7 +253,7 @@ def _quit_on_signals(desktop: DesktopApp) -> None:
 def main(argv: list[str] | None = None) -> int:
     """Entry point for `qwen-aio` with no subcommand (and the gui-script)."""
     args, qt_args = _parse(list(sys.argv[1:] if argv is None else argv))
-    _setup_logging()
+    setup_logging(args.verbose, log_file=paths.log_dir() / "desktop.log")
     QGuiApplication.setApplicationName("qwen-aio")
     QGuiApplication.setApplicationDisplayName("Qwen All-in-One")
     QGuiApplication.setDesktopFileName("qwen-aio")

@@ -5,20 +5,20 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from engine.types import CancelToken, Message, MoodResult, ReplyStats
-from models.download import DownloadProgress as Progress  # re-exported for the dialog
-from qwen_aio.errors import QwenAioError
-from qwen_aio.settings import Settings
+from qwen_aio.engine.types import CancelToken, Message, MoodResult, ReplyStats
+from qwen_aio.foundation.errors import QwenAioError
+from qwen_aio.foundation.settings import Settings
+from qwen_aio.models.download import DownloadProgress as Progress  # re-exported for the dialog
+from qwen_aio.models.resolve import ResolvedModel  # re-exported: the model the app runs
 
 log = logging.getLogger(__name__)
 
 __all__ = [
     "CancelToken", "Message", "MoodResult", "ReplyStats", "EngineLike", "ReplyStreamLike",
-    "ModelChoice", "Progress", "load_engine", "resolve_model", "download_model",
+    "ResolvedModel", "Progress", "load_engine", "resolve_model", "download_model",
     "catalog_choices", "default_model_id", "fallback_model_id", "is_gguf",
 ]
 
@@ -51,20 +51,10 @@ class EngineLike(Protocol):
     def close(self) -> None: ...
 
 
-@dataclass(frozen=True)
-class ModelChoice:
-    """A model the user can run: where it is and what to call it."""
-
-    id: str | None
-    path: Path
-    title: str
-    notice: str | None = None
-
-
-def load_engine(choice: ModelChoice, settings: Settings) -> EngineLike:
+def load_engine(choice: ResolvedModel, settings: Settings) -> EngineLike:
     """Verify, then load the real llama.cpp engine (slow: call it only from the worker thread)."""
-    from engine import Engine
-    from models.store import verify_before_load
+    from qwen_aio.engine import Engine
+    from qwen_aio.models.store import verify_before_load
 
     verify_before_load(choice.id, choice.path)
 
@@ -78,45 +68,44 @@ def load_engine(choice: ModelChoice, settings: Settings) -> EngineLike:
     )
 
 
-def resolve_model(settings: Settings, requested: str | None = None) -> ModelChoice:
+def resolve_model(settings: Settings, requested: str | None = None) -> ResolvedModel:
     """The model to run from disk; raises ModelNotFound when the setup dialog is needed."""
-    from models.resolve import resolve
+    from qwen_aio.models.resolve import resolve
 
-    found = resolve(requested, settings.model)
-    return ModelChoice(found.id, Path(found.path), found.title, found.notice)
+    return resolve(requested, settings.model)
 
 
 def download_model(model_id: str, progress: Callable[[Progress], None] | None,
                    cancel: threading.Event) -> Path:
     """Fetch a catalogue model (blocking; run it off the UI thread)."""
-    from models.download import download
+    from qwen_aio.models.download import download
 
     return Path(download(model_id, progress=progress, cancel=cancel))
 
 
 def default_model_id() -> str:
-    from models.catalog import DEFAULT_MODEL_ID
+    from qwen_aio.models.catalog import DEFAULT_MODEL_ID
 
     return DEFAULT_MODEL_ID
 
 
 def fallback_model_id() -> str:
-    from models.catalog import FALLBACK_MODEL_ID
+    from qwen_aio.models.catalog import FALLBACK_MODEL_ID
 
     return FALLBACK_MODEL_ID
 
 
 def catalog_choices() -> list[tuple[str, str, bool]]:
     """(id, title, on disk) for every catalogue model, for the settings dialog."""
-    from models.catalog import CATALOG
-    from models.store import is_present
+    from qwen_aio.models.catalog import CATALOG
+    from qwen_aio.models.store import is_present
 
     return [(spec.id, spec.title, is_present(spec.id)) for spec in CATALOG.values()]
 
 
 def is_gguf(path: Path) -> bool:
     """A cheap check before a user's file is accepted (the loader checks again)."""
-    from models.store import check_header
+    from qwen_aio.models.store import check_header
 
     try:
         check_header(path)

@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.i18n import Translator
+from qwen_aio.desktop.i18n import Translator
 
 CHIP_STYLE = {
     "Positive": "background:#dff5e3; color:#1b5e20; border:1px solid #9fd8a8;",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QColor, QIcon, QPainter, QPen, QPixmap
 
-from desktop.icons_paths import ICON_PNG
+from qwen_aio.desktop.icons_paths import ICON_PNG
 
 BADGE = {"Positive": QColor("#43a047"), "Negative": QColor("#e53935")}
 

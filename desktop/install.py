@@ -12,7 +12,7 @@ import shutil
 import sys
 from pathlib import Path
 
-from desktop.icons_paths import ICON_PNG, ICON_SVG
+from qwen_aio.desktop.icons_paths import ICON_PNG, ICON_SVG
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +31,7 @@ def launch_command() -> str:
         found = str(beside) if beside.is_file() else shutil.which(script)
         if found:
             return _exec_quote(found)
-    return f"{_exec_quote(sys.executable)} -m qwen_aio.cli"
+    return f"{_exec_quote(sys.executable)} -m qwen_aio"
 
 
 def _exec_quote(arg: str) -> str:

@@ -25,14 +25,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.backend import Message, MoodResult, ReplyStats
-from desktop.chat_view import ChatView, MessageBubble, plain_label
-from desktop.i18n import STRINGS, Translator
-from desktop.icons import app_icon
-from desktop.store import ConversationStore
-from desktop.timeline import MoodTimeline
-from desktop.worker import EngineClient
-from qwen_aio.settings import Settings
+from qwen_aio.desktop.backend import Message, MoodResult, ReplyStats
+from qwen_aio.desktop.chat_view import ChatView, MessageBubble, plain_label
+from qwen_aio.desktop.i18n import STRINGS, Translator
+from qwen_aio.desktop.icons import app_icon
+from qwen_aio.desktop.store import ConversationStore
+from qwen_aio.desktop.timeline import MoodTimeline
+from qwen_aio.desktop.worker import EngineClient
+from qwen_aio.foundation.settings import Settings
 
 log = logging.getLogger(__name__)
 

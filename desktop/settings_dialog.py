@@ -22,10 +22,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop import backend
-from desktop.i18n import Translator
-from desktop.icons import app_icon
-from qwen_aio.settings import DEFAULT_CHAT_SYSTEM_PROMPT, Settings
+from qwen_aio.desktop import backend
+from qwen_aio.desktop.i18n import Translator
+from qwen_aio.desktop.icons import app_icon
+from qwen_aio.foundation.settings import DEFAULT_CHAT_SYSTEM_PROMPT, Settings
 
 log = logging.getLogger(__name__)
 

@@ -23,12 +23,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop import backend
-from desktop.backend import Progress
-from desktop.chat_view import plain_label
-from desktop.i18n import Translator, human_bytes
-from desktop.icons import app_icon
-from qwen_aio.errors import DownloadCancelled, QwenAioError
+from qwen_aio.desktop import backend
+from qwen_aio.desktop.backend import Progress
+from qwen_aio.desktop.chat_view import plain_label
+from qwen_aio.desktop.i18n import Translator, human_bytes
+from qwen_aio.desktop.icons import app_icon
+from qwen_aio.foundation.errors import DownloadCancelled, QwenAioError
 
 log = logging.getLogger(__name__)
 

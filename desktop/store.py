@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from engine.mood import normalize
+from qwen_aio.engine.text import normalize
 
 log = logging.getLogger(__name__)
 

@@ -6,7 +6,7 @@ from PySide6.QtCore import QPointF, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QMouseEvent, QPainter, QPainterPath, QPaintEvent, QPen
 from PySide6.QtWidgets import QToolTip, QWidget
 
-from desktop.i18n import Translator
+from qwen_aio.desktop.i18n import Translator
 
 POSITIVE = QColor("#2e7d32")
 NEGATIVE = QColor("#c62828")

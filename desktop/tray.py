@@ -16,11 +16,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.backend import MoodResult
-from desktop.chat_view import CHIP_STYLE, plain_label
-from desktop.i18n import Translator
-from desktop.icons import app_icon, mood_icon
-from desktop.worker import EngineClient
+from qwen_aio.desktop.backend import MoodResult
+from qwen_aio.desktop.chat_view import CHIP_STYLE, plain_label
+from qwen_aio.desktop.i18n import Translator
+from qwen_aio.desktop.icons import app_icon, mood_icon
+from qwen_aio.desktop.worker import EngineClient
 
 log = logging.getLogger(__name__)
 

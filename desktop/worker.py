@@ -13,21 +13,21 @@ from dataclasses import dataclass
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
-from desktop import backend
-from desktop.backend import (
+from qwen_aio.desktop import backend
+from qwen_aio.desktop.backend import (
     CancelToken,
     EngineLike,
     Message,
-    ModelChoice,
     ReplyStats,
     ReplyStreamLike,
+    ResolvedModel,
 )
-from qwen_aio.errors import Cancelled, QwenAioError
-from qwen_aio.settings import Settings
+from qwen_aio.foundation.errors import Cancelled, QwenAioError
+from qwen_aio.foundation.settings import Settings
 
 log = logging.getLogger(__name__)
 
-EngineFactory = Callable[[ModelChoice, Settings], EngineLike]
+EngineFactory = Callable[[ResolvedModel, Settings], EngineLike]
 
 
 @dataclass(frozen=True)
@@ -72,7 +72,7 @@ class EngineWorker(QObject):
         self._engine: EngineLike | None = None
 
     @Slot(object, object)
-    def load(self, choice: ModelChoice, settings: Settings) -> None:
+    def load(self, choice: ResolvedModel, settings: Settings) -> None:
         self.close_engine()
         try:
             self._engine = self._factory(choice, settings)
@@ -221,7 +221,7 @@ class EngineClient(QObject):
 
     # --- requests ---------------------------------------------------------------------------
 
-    def load(self, choice: ModelChoice, settings: Settings) -> None:
+    def load(self, choice: ResolvedModel, settings: Settings) -> None:
         self.model_loaded = False
         self._post_load.emit(choice, settings)
 

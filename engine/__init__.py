@@ -1,6 +1,24 @@
-"""Qt-free core: one GGUF model, the mood pass and the chat pass."""
+"""Qt-free core: one GGUF model, the mood pass and the chat pass.
 
-from engine.engine import Engine
-from engine.types import CancelToken, Message, MoodResult, ReplyStats
+The plain values load at once; `Engine` (and with it llama.cpp) only when first asked for, so
+the window can show before llama.cpp is imported and `qwen_aio.engine.types` stays light.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from qwen_aio.engine.types import CancelToken, Message, MoodResult, ReplyStats
+
+if TYPE_CHECKING:
+    from qwen_aio.engine.engine import Engine
 
 __all__ = ["CancelToken", "Engine", "Message", "MoodResult", "ReplyStats"]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "Engine":
+        from qwen_aio.engine.engine import Engine
+
+        return Engine
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -14,12 +14,12 @@ import numpy as np
 import numpy.typing as npt
 from llama_cpp import _internals
 
-from engine.guard import PhraseGuard
-from engine.native import EngineFailure, EvalContext, token_bytes
-from engine.prompts import PromptFormat, cut_middle, reply_hint
-from engine.text import language_of, may_stop_after
-from engine.types import CancelToken, Message, ReplyStats
-from qwen_aio.errors import Cancelled, QwenAioError
+from qwen_aio.engine.guard import PhraseGuard
+from qwen_aio.engine.native import EngineFailure, EvalContext, token_bytes
+from qwen_aio.engine.prompts import PromptFormat, cut_middle, reply_hint
+from qwen_aio.engine.text import language_of, may_stop_after
+from qwen_aio.engine.types import CancelToken, Message, ReplyStats
+from qwen_aio.foundation.errors import Cancelled, QwenAioError
 
 log = logging.getLogger(__name__)
 

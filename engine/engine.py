@@ -11,15 +11,15 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from engine.chat import ChatPass, ReplyStream
-from engine.mood import MoodPass
-from engine.native import default_threads, load_model
-from engine.prompts import PromptFormat
-from engine.threads import ThreadGovernor
-from engine.types import CancelToken, Message, MoodResult
-from models.store import check_header
-from qwen_aio.errors import EmptyInput
-from qwen_aio.settings import DEFAULT_CHAT_SYSTEM_PROMPT
+from qwen_aio.engine.chat import ChatPass, ReplyStream
+from qwen_aio.engine.mood import MoodPass
+from qwen_aio.engine.native import default_threads, load_model
+from qwen_aio.engine.prompts import PromptFormat
+from qwen_aio.engine.threads import ThreadGovernor
+from qwen_aio.engine.types import CancelToken, Message, MoodResult
+from qwen_aio.foundation.errors import EmptyInput
+from qwen_aio.foundation.settings import DEFAULT_CHAT_SYSTEM_PROMPT
+from qwen_aio.models.store import check_header
 
 log = logging.getLogger(__name__)
 

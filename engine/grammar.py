@@ -13,8 +13,8 @@ import llama_cpp
 import numpy as np
 from llama_cpp import _internals
 
-from engine.types import LABELS
-from qwen_aio.errors import GrammarInvalid
+from qwen_aio.engine.types import LABELS
+from qwen_aio.foundation.errors import GrammarInvalid
 
 LABEL_GRAMMAR = 'root ::= "Positive" | "Negative"\n'
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import math
 import time
-import unicodedata
 from collections import OrderedDict
 from collections.abc import Sequence
 
@@ -13,13 +12,13 @@ import llama_cpp
 import numpy as np
 from llama_cpp import _internals
 
-from engine.grammar import LabelSampler, check_label_grammar
-from engine.native import EvalContext, token_bytes
-from engine.prompts import MOOD_EXAMPLES as MOOD_EXAMPLES_DEFAULT
-from engine.prompts import PromptFormat, cut_middle, mood_messages
-from engine.text import language_of
-from engine.types import LABELS, CancelToken, Label, MoodResult
-from qwen_aio.errors import EmptyInput
+from qwen_aio.engine.grammar import LabelSampler, check_label_grammar
+from qwen_aio.engine.native import EvalContext, token_bytes
+from qwen_aio.engine.prompts import MOOD_EXAMPLES as MOOD_EXAMPLES_DEFAULT
+from qwen_aio.engine.prompts import PromptFormat, cut_middle, mood_messages
+from qwen_aio.engine.text import language_of, normalize
+from qwen_aio.engine.types import LABELS, CancelToken, Label, MoodResult
+from qwen_aio.foundation.errors import EmptyInput
 
 log = logging.getLogger(__name__)
 
@@ -29,11 +28,6 @@ MOOD_MAX_MESSAGE_TOKENS = 480  # longer messages are cut (head and tail kept) wi
 # prefix, evaluated once per change, stays small.
 MAX_CORRECTION_EXAMPLES = 8
 CORRECTION_EXAMPLE_TOKENS = 64
-
-
-def normalize(text: str) -> str:
-    """The mood cache key: same words, same mood, whatever the spacing or width of characters."""
-    return " ".join(unicodedata.normalize("NFKC", text).split()).casefold()
 
 
 class MoodCache:

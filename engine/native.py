@@ -19,8 +19,8 @@ import numpy.typing as npt
 import psutil
 from llama_cpp import _internals
 
-from engine.types import CancelToken
-from qwen_aio.errors import Cancelled, ModelLoadFailed, QwenAioError
+from qwen_aio.engine.types import CancelToken
+from qwen_aio.foundation.errors import Cancelled, ModelLoadFailed, QwenAioError
 
 log = logging.getLogger(__name__)
 

@@ -13,7 +13,7 @@ from jinja2.exceptions import TemplateError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from llama_cpp import _internals
 
-from engine.types import Message
+from qwen_aio.engine.types import Message
 
 log = logging.getLogger(__name__)
 

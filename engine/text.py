@@ -1,4 +1,5 @@
-"""What a piece of text is: its language (Chinese, English, other) and whether it ends a sentence.
+"""What a piece of text is: its language (Chinese, English, other), whether it ends a sentence,
+and its key for the mood cache and the person's corrections (`normalize`).
 
 The chat pass uses these to ask for a reply in the writer's language and to stop at a sentence
 end near its token limit; `qwen-aio eval --replies` uses the same functions to judge replies,
@@ -18,6 +19,11 @@ Language = Literal["zh", "en", "other"]
 SENTENCE_ENDS = "。！？.!?…"
 # Characters that may follow a sentence end and still close it: quotes, brackets, tildes.
 _CLOSERS = "\"'”’」』）)】]》~～*"
+
+
+def normalize(text: str) -> str:
+    """The mood cache key: same words, same mood, whatever the spacing or width of characters."""
+    return " ".join(unicodedata.normalize("NFKC", text).split()).casefold()
 
 
 def _is_han(ch: str) -> bool:

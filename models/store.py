@@ -10,9 +10,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from models.catalog import ModelSpec, get_spec
-from qwen_aio import paths
-from qwen_aio.errors import ModelCorrupt, ModelNotFound
+from qwen_aio.foundation import paths
+from qwen_aio.foundation.errors import ModelCorrupt, ModelNotFound
+from qwen_aio.models.catalog import ModelSpec, get_spec
 
 log = logging.getLogger(__name__)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from desktop.app import main
+from qwen_aio.desktop.app import main
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -12,9 +12,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests" / "desktop")]
 from PySide6.QtCore import QTimer, QEventLoop
 from PySide6.QtWidgets import QApplication
-from desktop.app import DesktopApp
-from desktop.backend import ModelChoice
-from qwen_aio.settings import Settings
+from qwen_aio.desktop.app import DesktopApp
+from qwen_aio.desktop.backend import ResolvedModel
+from qwen_aio.foundation.settings import Settings
 qapp = QApplication(sys.argv[:1])
 MODEL = Path(os.environ["SHOT_MODEL"]) if os.environ.get("SHOT_MODEL") else None
 kw = {}
@@ -23,7 +23,7 @@ if MODEL is None:
     e = FakeEngine(pieces=["That ", "sounds ", "lovely", "!"])
     kw = dict(engine_factory=lambda c, s: e)
 s = Settings.load(); s.threads = 2; s.n_ctx = 2048; s.reply_length = "short"; s.reply_tokens["short"] = 40; s.save()
-app = DesktopApp(Settings.load(), resolver=lambda s, r: ModelChoice(None, MODEL or Path("x"), "Qwen2.5-Coder-0.5B-Instruct (Q4_K_M)"), use_tray=False, locale_name=os.environ.get("SHOT_LOCALE", "en_US"), **kw)
+app = DesktopApp(Settings.load(), resolver=lambda s, r: ResolvedModel(None, MODEL or Path("x"), "Qwen2.5-Coder-0.5B-Instruct (Q4_K_M)"), use_tray=False, locale_name=os.environ.get("SHOT_LOCALE", "en_US"), **kw)
 app.start()
 def spin(ms):
     loop = QEventLoop(); QTimer.singleShot(ms, loop.quit); loop.exec()

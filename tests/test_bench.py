@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
-from qwen_aio import bench_seed
-from qwen_aio.bench import make_plan
-from qwen_aio.bench_common import percentile
-from qwen_aio.cli import build_parser
+from qwen_aio.bench import seed as bench_seed
+from qwen_aio.bench.benchmark import make_plan
+from qwen_aio.bench.common import percentile
+from qwen_aio.cli.main import build_parser
 
 REQUIRED = ("mood_p50_ms", "mood_p90_ms", "naive_mood_p50_ms", "seed_mood_p50_ms",
             "chat_ttft_p50_ms_turn1", "chat_ttft_p50_ms_turn30", "decode_tps",
@@ -26,7 +26,7 @@ def smoke(model_path: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[st
     out = tmp_path_factory.mktemp("bench") / "bench.json"
     mp = pytest.MonkeyPatch()
     mp.setattr(bench_seed, "missing_packages", lambda: ["torch"])
-    mp.setattr("qwen_aio.bench.missing_packages", lambda: ["torch"])
+    mp.setattr("qwen_aio.bench.benchmark.missing_packages", lambda: ["torch"])
     try:
         args = build_parser().parse_args(
             ["bench", "--model", str(model_path), "--threads", "2", "--smoke", "--seed-stack",
@@ -68,7 +68,7 @@ def test_app_mood_evaluates_fewer_tokens_than_naive(smoke: dict[str, Any]) -> No
 
 def test_plot_draws_a_png(smoke: dict[str, Any], tmp_path: Path) -> None:
     pytest.importorskip("matplotlib")
-    from qwen_aio.bench_plot import plot
+    from qwen_aio.bench.plot import plot
 
     png = tmp_path / "chart.png"
     plot(smoke["json"], png)

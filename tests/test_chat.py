@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from engine import CancelToken, Engine, Message
-from qwen_aio.errors import EmptyInput
+from qwen_aio.engine import CancelToken, Engine, Message
+from qwen_aio.foundation.errors import EmptyInput
 
 
 class CancelAfterChecks(CancelToken):
@@ -168,7 +168,7 @@ def test_reply_limit_larger_than_the_window_is_capped(small_engine: Engine) -> N
 
 
 def test_cut_middle_keeps_both_ends() -> None:
-    from engine.prompts import cut_middle
+    from qwen_aio.engine.prompts import cut_middle
 
     tokens = list(range(100))
     kept, head, tail = cut_middle(tokens, 10)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from models import store
+from qwen_aio.models import store
 
 
 def run(*args: str, stdin: str | None = None, home: Path) -> subprocess.CompletedProcess[str]:

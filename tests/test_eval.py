@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from engine.types import LABELS
-from qwen_aio.cli import build_parser
-from qwen_aio.evaluate import EvalFileError, FileReport, best_bias, pick, read_tsv
+from qwen_aio.bench.evaluate import EvalFileError, FileReport, best_bias, pick, read_tsv
+from qwen_aio.cli.main import build_parser
+from qwen_aio.engine.types import LABELS
 
 ROWS = [
     ("Positive", "I love this phone, it works perfectly.", "test"),

@@ -20,7 +20,7 @@ def test_import_linter_contract_holds() -> None:
 
 def test_cli_core_paths_load_no_qt() -> None:
     code = (
-        "import sys, engine, models.download, models.resolve, qwen_aio.cli as c;"
+        "import sys, engine, models.download, models.resolve, qwen_aio.cli.main as c;"
         "c.build_parser();"
         "assert not [m for m in sys.modules if m.startswith(('PySide6', 'desktop'))], 'Qt loaded'"
     )

@@ -12,8 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from models import catalog, resolve, store
-from models.catalog import (
+from qwen_aio.foundation.errors import DownloadFailed, ModelCorrupt, ModelNotFound, UnknownModel
+from qwen_aio.models import catalog, resolve, store
+from qwen_aio.models.catalog import (
     CATALOG,
     DEFAULT_MODEL_ID,
     FALLBACK_MODEL_ID,
@@ -23,8 +24,7 @@ from models.catalog import (
     WheelPart,
     get_spec,
 )
-from models.download import DownloadProgress, download
-from qwen_aio.errors import DownloadFailed, ModelCorrupt, ModelNotFound, UnknownModel
+from qwen_aio.models.download import DownloadProgress, download
 
 
 def test_catalogue_has_the_three_models_with_sources() -> None:
@@ -204,15 +204,15 @@ def test_file_that_is_not_gguf_is_refused(tmp_path: Path) -> None:
     bad.write_bytes(b"<html>not a model</html>")
     with pytest.raises(ModelCorrupt, match="not a GGUF"):
         store.verify(bad, None)
-    from engine import Engine
+    from qwen_aio.engine import Engine
 
     with pytest.raises(ModelCorrupt):
         Engine.load(bad)
 
 
 def test_truncated_gguf_fails_to_load_cleanly(tmp_path: Path, model_path: Path) -> None:
-    from engine import Engine
-    from qwen_aio.errors import ModelLoadFailed
+    from qwen_aio.engine import Engine
+    from qwen_aio.foundation.errors import ModelLoadFailed
 
     bad = tmp_path / "cut.gguf"
     with model_path.open("rb") as src:

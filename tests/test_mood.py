@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from engine import CancelToken, Engine, Message
-from engine.grammar import LABEL_GRAMMAR, LabelSampler, check_label_grammar
-from engine.native import token_bytes
-from qwen_aio.errors import Cancelled, EmptyInput, GrammarInvalid
+from qwen_aio.engine import CancelToken, Engine, Message
+from qwen_aio.engine.grammar import LABEL_GRAMMAR, LabelSampler, check_label_grammar
+from qwen_aio.engine.native import token_bytes
+from qwen_aio.foundation.errors import Cancelled, EmptyInput, GrammarInvalid
 
 WRITE_UP_EXAMPLES = [
     ("今天的实验终于成功了，太棒了！", "Positive"),

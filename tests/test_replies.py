@@ -10,10 +10,10 @@ import llama_cpp
 import pytest
 from test_cli import run
 
-from engine import Engine, Message
-from engine.guard import PhraseGuard
-from engine.text import ends_sentence, is_refusal, language_of, may_stop_after
-from qwen_aio.evaluate_replies import judge, read_rows
+from qwen_aio.bench.evaluate_replies import judge, read_rows
+from qwen_aio.engine import Engine, Message
+from qwen_aio.engine.guard import PhraseGuard
+from qwen_aio.engine.text import ends_sentence, is_refusal, language_of, may_stop_after
 
 # --- the judges ----------------------------------------------------------------------------------
 
@@ -145,7 +145,7 @@ def test_continue_extends_a_cut_reply_evaluating_only_new_tokens(engine: Engine)
 
 
 def test_continue_needs_a_reply_to_continue(engine: Engine) -> None:
-    from engine.chat import NothingToContinue
+    from qwen_aio.engine.chat import NothingToContinue
 
     with pytest.raises(NothingToContinue):
         engine.continue_reply([Message("user", "hi")])
@@ -223,7 +223,7 @@ def test_the_prefix_is_rebuilt_once_per_change_of_the_corrections(model_path: Pa
 
 
 def test_correction_examples_are_recent_both_languages_and_short(model_path: Path) -> None:
-    from engine.mood import CORRECTION_EXAMPLE_TOKENS, MAX_CORRECTION_EXAMPLES
+    from qwen_aio.engine.mood import CORRECTION_EXAMPLE_TOKENS, MAX_CORRECTION_EXAMPLES
 
     eng = Engine.load(model_path, threads=2, n_ctx=1024)
     try:
@@ -289,7 +289,7 @@ def test_eval_replies_reports_per_preset(tmp_path: Path, qwen_home: Path) -> Non
 
 
 def test_chat_continue_in_the_terminal(model_path: Path, qwen_home: Path) -> None:
-    from qwen_aio.settings import Settings
+    from qwen_aio.foundation.settings import Settings
 
     Settings.from_dict({"reply_tokens": {"short": 8}, "temperature": 0, "system_prompt": (
         "Whatever the user says, answer only with the numbers from 1 to 100, separated by "

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from qwen_aio import paths
-from qwen_aio.settings import DEFAULT_REPLY_TOKENS, Settings
+from qwen_aio.foundation import paths
+from qwen_aio.foundation.settings import DEFAULT_REPLY_TOKENS, Settings
 
 
 def test_all_folders_follow_qwen_aio_home(qwen_home: Path) -> None:
@@ -48,7 +48,7 @@ def test_corrupt_file_gives_defaults_and_the_reply_limits() -> None:
 
 
 def test_temperature_is_clamped_and_the_old_default_prompt_is_replaced() -> None:
-    from qwen_aio.settings import DEFAULT_CHAT_SYSTEM_PROMPT, OLD_CHAT_SYSTEM_PROMPTS
+    from qwen_aio.foundation.settings import DEFAULT_CHAT_SYSTEM_PROMPT, OLD_CHAT_SYSTEM_PROMPTS
 
     s = Settings.from_dict({"temperature": 9, "system_prompt": next(iter(OLD_CHAT_SYSTEM_PROMPTS))})
     assert s.temperature == 2.0 and s.system_prompt == DEFAULT_CHAT_SYSTEM_PROMPT

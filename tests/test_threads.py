@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from engine.threads import ThreadGovernor
+from qwen_aio.engine.threads import ThreadGovernor
 
 
 class Clock:

@@ -56,9 +56,9 @@ def fake_engine() -> FakeEngine:
 @pytest.fixture
 def make_app(qtbot: object) -> Iterator[Callable[..., object]]:
     """Build a DesktopApp around an engine (fake by default); every app is quit at teardown."""
-    from desktop.app import DesktopApp
-    from desktop.backend import ModelChoice
-    from qwen_aio.settings import Settings
+    from qwen_aio.desktop.app import DesktopApp
+    from qwen_aio.desktop.backend import ResolvedModel
+    from qwen_aio.foundation.settings import Settings
 
     apps: list[DesktopApp] = []
 
@@ -67,7 +67,7 @@ def make_app(qtbot: object) -> Iterator[Callable[..., object]]:
         kwargs.setdefault("locale_name", "en_US")
         if engine is not None:
             kwargs.setdefault("engine_factory", lambda choice, settings: engine)
-            kwargs.setdefault("resolver", lambda settings, requested: ModelChoice(
+            kwargs.setdefault("resolver", lambda settings, requested: ResolvedModel(
                 "fake", Path("fake.gguf"), "Fake model"))
         app = DesktopApp(Settings.load(), **kwargs)
         apps.append(app)

@@ -9,9 +9,9 @@ from dataclasses import dataclass, field
 
 from PySide6.QtCore import QObject, Slot
 
-from engine.mood import normalize
-from engine.types import CancelToken, Message, MoodResult, ReplyStats
-from qwen_aio.errors import Cancelled, EmptyInput
+from qwen_aio.engine.text import normalize
+from qwen_aio.engine.types import CancelToken, Message, MoodResult, ReplyStats
+from qwen_aio.foundation.errors import Cancelled, EmptyInput
 
 NEGATIVE_WORDS = ("sad", "bad", "awful", "hate", "terrible", "annoying", "exhausted", "糟", "难过")
 SAFETY_CAP_S = 10.0  # a blocked fake never hangs a broken test forever

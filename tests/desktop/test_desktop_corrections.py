@@ -9,8 +9,8 @@ import pytest
 from desktop_fakes import FakeEngine
 from PySide6.QtCore import Qt
 
-from desktop.app import DesktopApp
-from desktop.chat_view import MessageBubble
+from qwen_aio.desktop.app import DesktopApp
+from qwen_aio.desktop.chat_view import MessageBubble
 
 
 def ready(qtbot: Any, make_app: Any, engine: FakeEngine, **kwargs: Any) -> DesktopApp:
@@ -141,7 +141,7 @@ def test_corrections_setting_off_sends_an_empty_list(qtbot: Any, make_app: Any,
 
 def test_settings_dialog_has_the_corrections_switch(qtbot: Any, make_app: Any,
                                                     fake_engine: FakeEngine) -> None:
-    from desktop.settings_dialog import SettingsDialog
+    from qwen_aio.desktop.settings_dialog import SettingsDialog
 
     app = ready(qtbot, make_app, fake_engine)
     dlg = SettingsDialog(app.settings, app.tr)
@@ -154,7 +154,7 @@ def test_settings_dialog_has_the_corrections_switch(qtbot: Any, make_app: Any,
 
 def test_a_correction_updates_the_tray_when_it_shows_that_message(
         qtbot: Any, make_app: Any, fake_engine: FakeEngine) -> None:
-    from desktop.tray import TrayController
+    from qwen_aio.desktop.tray import TrayController
 
     app = ready(qtbot, make_app, fake_engine)
     app.tray = TrayController(app.tr)  # offscreen has no tray: drive the controller directly

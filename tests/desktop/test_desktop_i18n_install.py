@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from desktop.i18n import STRINGS, Translator, resolve_language
-from desktop.install import desktop_entry, install_desktop
+from qwen_aio.desktop.i18n import STRINGS, Translator, resolve_language
+from qwen_aio.desktop.install import desktop_entry, install_desktop
 
 
 def _fields(text: str) -> set[str]:

@@ -7,8 +7,8 @@ from typing import Any
 
 from desktop_fakes import make_recorder
 
-from desktop.backend import ModelChoice
-from qwen_aio.settings import Settings
+from qwen_aio.desktop.backend import ResolvedModel
+from qwen_aio.foundation.settings import Settings
 
 
 def test_real_model_chip_then_stream_then_stop_then_next(qtbot: Any, make_app: Any,
@@ -17,7 +17,7 @@ def test_real_model_chip_then_stream_then_stop_then_next(qtbot: Any, make_app: A
     settings.reply_tokens = {"short": 24, "normal": 48, "long": 400}
     settings.reply_length = "short"
     settings.save()
-    app = make_app(resolver=lambda s, r: ModelChoice(None, model_path, "Qwen2.5-Coder-0.5B"))
+    app = make_app(resolver=lambda s, r: ResolvedModel(None, model_path, "Qwen2.5-Coder-0.5B"))
     win = app.window
     assert win.isVisible() and "Loading model" in win.state_label.text()
     qtbot.waitUntil(lambda: app.client.model_loaded, timeout=120_000)
@@ -76,7 +76,7 @@ def test_real_model_uses_a_corrected_chip(qtbot: Any, make_app: Any, model_path:
     settings = Settings(threads=2, n_ctx=1024)
     settings.reply_tokens = {"short": 12, "normal": 12, "long": 12}
     settings.save()
-    app = make_app(resolver=lambda s, r: ModelChoice(None, model_path, "Qwen2.5-Coder-0.5B"))
+    app = make_app(resolver=lambda s, r: ResolvedModel(None, model_path, "Qwen2.5-Coder-0.5B"))
     win = app.window
     worker = app.client.worker
     with qtbot.waitSignal(worker.correctionsSet, timeout=120_000):  # sent on load: none yet

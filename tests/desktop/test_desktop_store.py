@@ -7,8 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from desktop.store import ConversationStore
-from qwen_aio import paths
+from qwen_aio.desktop.store import ConversationStore
+from qwen_aio.foundation import paths
 
 
 def test_messages_and_moods_survive_reopening() -> None:

@@ -8,7 +8,7 @@ from typing import Any
 from desktop_fakes import running_threads
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
-from desktop.worker import EngineClient
+from qwen_aio.desktop.worker import EngineClient
 
 
 def test_the_thread_check_sees_a_running_thread(qtbot: Any) -> None:

@@ -9,10 +9,10 @@ from typing import Any
 from desktop_fakes import FakeEngine
 from PySide6.QtCore import Qt
 
-from desktop.app import SingleInstance
-from desktop.backend import Progress
-from qwen_aio.errors import DownloadCancelled, DownloadFailed
-from qwen_aio.settings import Settings
+from qwen_aio.desktop.app import SingleInstance
+from qwen_aio.desktop.backend import Progress
+from qwen_aio.foundation.errors import DownloadCancelled, DownloadFailed
+from qwen_aio.foundation.settings import Settings
 
 
 def test_tray_quick_check_labels_without_touching_the_conversation(
@@ -43,7 +43,7 @@ def test_tray_quick_check_labels_without_touching_the_conversation(
 
 def test_tray_icon_follows_the_last_mood(qtbot: Any, make_app: Any,
                                          fake_engine: FakeEngine) -> None:
-    from desktop.tray import TrayController
+    from qwen_aio.desktop.tray import TrayController
 
     app = make_app(fake_engine)
     app.tray = TrayController(app.tr)  # offscreen has no tray: drive the controller directly
@@ -117,7 +117,7 @@ def test_cancelled_download_says_it_can_resume(qtbot: Any, make_app: Any) -> Non
 
 def test_successful_download_loads_the_model(qtbot: Any, make_app: Any,
                                              fake_engine: FakeEngine) -> None:
-    from desktop.backend import ModelChoice
+    from qwen_aio.desktop.backend import ResolvedModel
 
     done = {"ok": False}
 
@@ -126,11 +126,11 @@ def test_successful_download_loads_the_model(qtbot: Any, make_app: Any,
         done["ok"] = True
         return Path("/models/x.gguf")
 
-    def resolver(settings: Settings, requested: str | None) -> ModelChoice:
+    def resolver(settings: Settings, requested: str | None) -> ResolvedModel:
         if not done["ok"]:
-            from qwen_aio.errors import ModelNotFound
+            from qwen_aio.foundation.errors import ModelNotFound
             raise ModelNotFound("qwen1.5-0.5b-chat")
-        return ModelChoice(settings.model or "qwen1.5-0.5b-chat", Path("/models/x.gguf"), "X")
+        return ResolvedModel(settings.model or "qwen1.5-0.5b-chat", Path("/models/x.gguf"), "X")
 
     app = make_app(downloader=ok, resolver=resolver,
                    engine_factory=lambda choice, settings: fake_engine)

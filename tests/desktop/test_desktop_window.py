@@ -7,8 +7,8 @@ from typing import Any
 from desktop_fakes import FakeEngine, Recorder, make_recorder
 from PySide6.QtCore import Qt
 
-from desktop.app import DesktopApp
-from qwen_aio.errors import ModelLoadFailed
+from qwen_aio.desktop.app import DesktopApp
+from qwen_aio.foundation.errors import ModelLoadFailed
 
 
 def ready(qtbot: Any, make_app: Any, fake_engine: FakeEngine, **kwargs: Any) -> DesktopApp:
@@ -202,7 +202,7 @@ def test_reply_length_control_sets_the_token_limit(qtbot: Any, make_app: Any,
     app.window.length_box.setCurrentIndex(2)  # long
     send(qtbot, app, "hi again")
     assert fake_engine.calls[-1][3] == app.settings.reply_tokens["long"]
-    from qwen_aio.settings import Settings
+    from qwen_aio.foundation.settings import Settings
     assert Settings.load().reply_length == "long"  # the choice is remembered
 
 

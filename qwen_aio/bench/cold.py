@@ -40,8 +40,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--reply-tokens", type=int, default=64)
     args = parser.parse_args(argv)
 
-    from engine import Engine, Message
-    from qwen_aio.bench_workload import CONVERSATION, LONG_ANSWER
+    from qwen_aio.bench.workload import CONVERSATION, LONG_ANSWER
+    from qwen_aio.engine import Engine, Message
 
     t_import = time.time()
     engine = Engine.load(args.model, threads=args.threads)

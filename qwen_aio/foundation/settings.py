@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from qwen_aio import paths
+from qwen_aio.foundation import paths
 
 log = logging.getLogger(__name__)
 

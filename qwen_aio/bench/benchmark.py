@@ -19,21 +19,18 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from engine import Engine, Message
-from engine.prompts import mood_messages
-from engine.types import LABELS
-from qwen_aio.bench_cold import peak_rss_mb
-from qwen_aio.bench_common import (
+from qwen_aio.bench.cold import peak_rss_mb
+from qwen_aio.bench.common import (
     fmt_num,
     machine_info,
     median,
     open_engine,
     percentile,
 )
-from qwen_aio.bench_naive import NaiveRunner, render
-from qwen_aio.bench_report import markdown, targets
-from qwen_aio.bench_seed import INSTALL_HINT, SeedRunner, missing_packages
-from qwen_aio.bench_workload import (
+from qwen_aio.bench.naive import NaiveRunner, render
+from qwen_aio.bench.report import markdown, targets
+from qwen_aio.bench.seed import INSTALL_HINT, SeedRunner, missing_packages
+from qwen_aio.bench.workload import (
     CONVERSATION,
     LENGTHS,
     LONG_ANSWER,
@@ -42,7 +39,10 @@ from qwen_aio.bench_workload import (
     VARIANTS,
     texts_of_length,
 )
-from qwen_aio.settings import DEFAULT_CHAT_SYSTEM_PROMPT
+from qwen_aio.engine import Engine, Message
+from qwen_aio.engine.prompts import mood_messages
+from qwen_aio.engine.types import LABELS
+from qwen_aio.foundation.settings import DEFAULT_CHAT_SYSTEM_PROMPT
 
 log = logging.getLogger(__name__)
 
@@ -322,14 +322,11 @@ class Bench:
 
 def cold_start(model: str, threads: int, reply_tokens: int) -> dict[str, Any]:
     """Spawn a fresh interpreter that loads the app and labels one message; time it from here."""
-    root = Path(__file__).resolve().parent.parent
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(
-        [str(root), *filter(None, [os.environ.get("PYTHONPATH")])]))
     t0 = time.time()
     proc = subprocess.run(
-        [sys.executable, "-m", "qwen_aio.bench_cold", "--model", model, "--threads",
+        [sys.executable, "-m", "qwen_aio.bench.cold", "--model", model, "--threads",
          str(threads), "--reply-tokens", str(reply_tokens)],
-        capture_output=True, text=True, env=env, timeout=600, check=False)
+        capture_output=True, text=True, timeout=600, check=False)
     if proc.returncode != 0:
         log.warning("cold start child failed: %s", proc.stderr[-2000:])
         return {"cold_start_ms": None, "peak_rss_mb": None, "cold_load_ms": None}
@@ -431,7 +428,7 @@ def run(args: argparse.Namespace) -> int:
         args.json.write_text(json.dumps(out, indent=2, ensure_ascii=False) + "\n",
                              encoding="utf-8")
     if args.plot:
-        from qwen_aio.bench_plot import plot
+        from qwen_aio.bench.plot import plot
 
         plot(out, args.plot)
     return 0

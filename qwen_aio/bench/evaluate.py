@@ -17,9 +17,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from engine import Engine
-from engine.types import LABELS
-from qwen_aio.bench_common import fmt_num, median, open_engine, percentile
+from qwen_aio.bench.common import fmt_num, median, open_engine, percentile
+from qwen_aio.engine import Engine
+from qwen_aio.engine.types import LABELS
 
 log = logging.getLogger(__name__)
 
@@ -223,7 +223,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run_replies(args: argparse.Namespace) -> int:
-    from qwen_aio.evaluate_replies import (
+    from qwen_aio.bench.evaluate_replies import (
         RepliesFileError,
         format_examples,
         format_table,

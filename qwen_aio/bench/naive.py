@@ -13,9 +13,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from engine.grammar import LABEL_GRAMMAR
-from engine.prompts import PromptFormat
-from engine.types import Message
+from qwen_aio.engine.grammar import LABEL_GRAMMAR
+from qwen_aio.engine.prompts import PromptFormat
+from qwen_aio.engine.types import Message
 
 log = logging.getLogger(__name__)
 

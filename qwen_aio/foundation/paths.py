@@ -7,7 +7,7 @@ from pathlib import Path
 
 import platformdirs
 
-from qwen_aio import APP_NAME
+from qwen_aio.foundation import APP_NAME
 
 HOME_ENV = "QWEN_AIO_HOME"
 

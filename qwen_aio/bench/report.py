@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from qwen_aio.bench_common import fmt_num, median
+from qwen_aio.bench.common import fmt_num, median
 
 # The targets for a 2-core machine, Qwen-family 0.5B Q4_K_M, 2 threads.
 MOOD_P50_MAX_MS = 100.0

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from engine import Engine
+from qwen_aio.engine import Engine
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +37,7 @@ def open_engine(args: argparse.Namespace, *, prompt: str = "current",
 
     Returns the engine and the model's path as text (for the report).
     """
-    from qwen_aio.cli import open_engine as cli_open
+    from qwen_aio.cli.common import open_engine as cli_open
 
     engine, resolved = cli_open(args, **mood_prompt_options(prompt), **engine_options)
     return engine, str(resolved.path)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from qwen_aio.bench_common import WRITEUP_MOOD_PROMPT
+from qwen_aio.bench.common import WRITEUP_MOOD_PROMPT
 
 log = logging.getLogger(__name__)
 

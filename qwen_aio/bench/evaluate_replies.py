@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from engine.text import ends_sentence, is_refusal, language_of
-from qwen_aio.bench_common import median
+from qwen_aio.bench.common import median
+from qwen_aio.engine.text import ends_sentence, is_refusal, language_of
 
 log = logging.getLogger(__name__)
 

@@ -1,0 +1,129 @@
+"""`qwen-aio chat`: the mood, then the reply, in the terminal; or one turn per line of a file."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from qwen_aio.cli.common import EXIT_OK, EXIT_UNAVAILABLE, err, input_lines, open_engine
+from qwen_aio.engine.types import EMOJI, CancelToken, Message
+from qwen_aio.foundation.errors import QwenAioError
+from qwen_aio.foundation.settings import Settings
+
+if TYPE_CHECKING:
+    from qwen_aio.engine import Engine
+
+
+def configure(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--reply", choices=["short", "normal", "long"], default=None,
+                   help="reply length (default: the setting, normal)")
+    p.add_argument("--file", metavar="PATH", help="one message per line, each its own one-turn "
+                   "conversation (no history); - for standard input")
+    p.add_argument("--json", action="store_true", help="with --file: one JSON object per line")
+
+
+def _chat_file(args: argparse.Namespace, engine: Engine, settings: Settings, preset: str,
+               limit: int) -> int:
+    """Each line is its own one-turn conversation: mood, then the reply; one result a line."""
+    for text in input_lines(args):
+        row: dict[str, Any] = {"text": text, "preset": preset, "max_tokens": limit}
+        try:
+            mood = engine.mood(text)
+            stream = engine.chat([], text, max_tokens=limit,
+                                 system_prompt=settings.system_prompt, mood=mood.label)
+            reply = "".join(stream)
+            st = stream.stats
+            row.update(label=mood.label, confidence=round(mood.confidence, 4),
+                       mood_ms=round(mood.latency_ms, 1), reply=reply,
+                       stop_reason=st.stop_reason, generated_tokens=st.generated_tokens,
+                       prompt_tokens=st.prompt_tokens, ttft_ms=round(st.ttft_ms, 1))
+            if st.notices:
+                row["notices"] = st.notices
+        except QwenAioError as exc:  # one bad line (empty, cut off) must not stop a file run
+            row.update(label=None, confidence=None, reply=None, stop_reason=None,
+                       generated_tokens=0, ttft_ms=None, error=str(exc))
+        if args.json:
+            print(json.dumps(row, ensure_ascii=False), flush=True)
+        elif row["reply"] is None:
+            print(f"you> {text}\n⚠️  {row['error']}\n", flush=True)
+        else:
+            cut = "  [cut at the limit: /continue in a chat]" if row["stop_reason"] == "limit" \
+                else ""
+            print(f"you> {text}\n{EMOJI[row['label']]} {row['label']} {row['confidence']:.2f}\n"
+                  f"bot> {row['reply']}{cut}\n", flush=True)
+    return EXIT_OK
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.file not in (None, "-") and not Path(args.file).is_file():
+        err(f"No such file: {args.file}")
+        return EXIT_UNAVAILABLE
+    settings = Settings.load()
+    engine, resolved = open_engine(args, settings)
+    preset = args.reply or settings.reply_length
+    limit = settings.reply_limit(args.reply)
+    if args.file is not None:
+        try:
+            return _chat_file(args, engine, settings, preset, limit)
+        finally:
+            engine.close()
+    history: list[Message] = []
+    cancel = CancelToken()
+    cut = False  # the last reply was cut by the limit: /continue carries on
+    err(f"Chatting with {resolved.title}; replies up to {limit} tokens. "
+         "Ctrl+C stops a reply; /continue goes on with a reply cut by the limit; "
+         "/reset clears the history; /quit or Ctrl+D leaves.")
+    try:
+        while True:
+            try:
+                text = input("you> ")
+            except EOFError:
+                print()
+                break
+            except KeyboardInterrupt:
+                print()
+                break
+            command = text.strip()
+            if command in ("/quit", "/exit"):
+                break
+            if command == "/reset":
+                history.clear()
+                cut = False
+                continue
+            if not command:
+                continue
+            cancel.reset()
+            if command == "/continue":
+                if not cut:
+                    err("Nothing to continue: /continue goes on with a reply cut by the limit.")
+                    continue
+                stream = engine.continue_reply(history, max_tokens=limit,
+                                               system_prompt=settings.system_prompt,
+                                               cancel=cancel)
+                print("bot> …", end="", flush=True)
+            else:
+                mood = engine.mood(text)
+                print(f"{mood.emoji} {mood.label} {mood.confidence:.2f}", flush=True)
+                stream = engine.chat(history, text, max_tokens=limit,
+                                     system_prompt=settings.system_prompt, cancel=cancel,
+                                     mood=mood.label)
+                print("bot> ", end="", flush=True)
+            try:
+                for piece in stream:
+                    print(piece, end="", flush=True)
+            except KeyboardInterrupt:
+                cancel.cancel()
+                print(" [stopped]", end="")
+            cut = stream.stats.stop_reason == "limit"
+            print(" […cut at the limit: /continue]" if cut else "", flush=True)
+            for notice in stream.stats.notices:
+                err(f"Note: {notice}")
+            if command == "/continue":
+                history[-1] = Message("assistant", history[-1].content + stream.text)
+            else:
+                history += [Message("user", text), Message("assistant", stream.text)]
+    finally:
+        engine.close()
+    return EXIT_OK

@@ -1,0 +1,100 @@
+"""What the subcommands share: messages on stderr, download progress, opening the engine."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any, TextIO
+
+from qwen_aio.foundation.settings import Settings
+
+if TYPE_CHECKING:
+    from qwen_aio.engine import Engine
+    from qwen_aio.models.download import DownloadProgress
+    from qwen_aio.models.resolve import ResolvedModel
+
+EXIT_OK = 0
+EXIT_UNAVAILABLE = 2  # bad usage, or the model cannot be had
+
+
+def err(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+class ProgressLine:
+    """One updating line on stderr for downloads (only when stderr is a terminal)."""
+
+    def __init__(self, intro: str = "") -> None:
+        self._intro = intro
+        self._stage = ""
+        self._last = 0.0
+
+    def __call__(self, p: DownloadProgress) -> None:
+        if self._intro:  # said once, and only if a download really starts
+            err(self._intro)
+            self._intro = ""
+        now = time.monotonic()
+        if p.stage == self._stage and now - self._last < 0.5:
+            return
+        self._last = now
+        total = f"/{p.total_bytes / 1e6:.0f} MB" if p.total_bytes else " MB"
+        line = (f"  {p.stage}: {p.done_bytes / 1e6:.0f}{total} "
+                f"at {p.bytes_per_s / 1e6:.1f} MB/s")
+        if sys.stderr.isatty():
+            print(f"\r{line:<78}", end="", file=sys.stderr, flush=True)
+        elif p.stage != self._stage:
+            print(line, file=sys.stderr, flush=True)
+        self._stage = p.stage
+
+    def done(self) -> None:
+        if self._stage and sys.stderr.isatty():
+            print(file=sys.stderr)
+
+
+def resolve_model(args: argparse.Namespace, settings: Settings) -> ResolvedModel:
+    """Find the model (downloading it on first use) and check it before it is ever loaded."""
+    from qwen_aio.models.resolve import ensure
+    from qwen_aio.models.store import verify_before_load
+
+    bar = ProgressLine(intro="The model is not downloaded yet; fetching it once "
+                              "(later runs work offline).")
+    try:
+        resolved = ensure(args.model, settings.model, progress=bar)
+    finally:
+        bar.done()
+    verify_before_load(resolved.id, resolved.path)
+    if resolved.notice:
+        err(f"Note: {resolved.notice}")
+    return resolved
+
+
+def open_engine(args: argparse.Namespace, settings: Settings | None = None,
+                **engine_options: Any) -> tuple[Engine, ResolvedModel]:
+    """Resolve, verify and load the model named by --model/--threads, the env and settings."""
+    from qwen_aio.engine import Engine
+
+    settings = settings or Settings.load()
+    resolved = resolve_model(args, settings)
+    threads = args.threads or settings.threads or None
+    engine = Engine.load(resolved.path, threads=threads, n_ctx=settings.n_ctx,
+                         mood_bias=settings.mood_bias, name=resolved.title,
+                         temperature=settings.temperature, **engine_options)
+    err(f"Model: {resolved.title} ({resolved.path}), {engine.threads} threads")
+    return engine, resolved
+
+
+def input_lines(args: argparse.Namespace) -> Iterable[str]:
+    """The texts given on the command line, or the lines of --file (- for standard input)."""
+    if args.file is None:
+        yield from args.text
+        return
+    fh: TextIO = sys.stdin if args.file == "-" else open(  # noqa: SIM115
+        args.file, encoding="utf-8", errors="replace")
+    try:
+        for line in fh:
+            yield line.rstrip("\r\n")
+    finally:
+        if fh is not sys.stdin:
+            fh.close()
