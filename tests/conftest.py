@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -29,6 +30,15 @@ def _fetch(model_id: str) -> Path:
         download(model_id, root=root)
     verify_model(model_id, root=root, full=False)
     return model_path(model_id, root)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _no_old_top_level_names() -> Iterator[None]:
+    """`python -m pytest` puts the repository on sys.path, where engine/ (say) is importable as
+    `engine`: fail the run if anything used that instead of qwen_aio.engine."""
+    yield
+    old = sorted(n for n in sys.modules if n.split(".")[0] in ("engine", "models", "desktop"))
+    assert not old, f"imported by the old top-level names: {old}"
 
 
 @pytest.fixture(autouse=True)

