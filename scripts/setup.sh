@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs what Qwen All-in-One needs: Debian packages for Qt (when apt-get and root are
 # available), a virtual environment in .venv, and the project with the extras given as $1.
-# Safe to run again: it only installs what is missing. llama-cpp-python compiles once (about
-# 7 minutes on 2 cores); pip's cache keeps the wheel for later environments.
+# Safe to run again: it only installs what is missing, and the project only when pyproject.toml,
+# the Python or the extras changed (pip's output goes to .venv/install.log). llama-cpp-python
+# compiles once (about 7 minutes on 2 cores); pip's cache keeps the wheel for later venvs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 extras="${1:-}"
@@ -33,10 +34,32 @@ python="${PYTHON:-python3}"
 if [ ! -x .venv/bin/python ]; then
   "$python" -m venv .venv
 fi
-.venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+
+# Install only when something changed: the stamp records the Python, pyproject.toml (the
+# dependency list, entry points and package layout) and the extras installed. The install is
+# editable, so a change to the code itself needs no reinstall.
+stamp=.venv/.qwen-aio-install-stamp
+key=$(.venv/bin/python -c 'import hashlib, sys; print(sys.version.split()[0] + "-" + hashlib.sha256(
+open("pyproject.toml", "rb").read()).hexdigest()[:16])')
+old_key="" old_extras=""
+[ -f "$stamp" ] && read -r old_key old_extras < "$stamp" || true
+[ "$old_key" = "$key" ] || old_extras=""
+wanted=$(printf '%s\n' ${old_extras//,/ } ${extras//,/ } | sort -u | paste -sd, -)
+if [ "$old_key" = "$key" ] && [ "$wanted" = "$old_extras" ] && [ -x .venv/bin/qwen-aio ]; then
+  exit 0
+fi
 if ! .venv/bin/python -c "import llama_cpp" 2>/dev/null; then
   echo "Installing llama-cpp-python (compiles once, about 7 minutes on 2 cores)..."
 fi
+echo "Installing Qwen All-in-One into .venv${wanted:+ (extras: $wanted)}..."
 spec="."
-[ -n "$extras" ] && spec=".[$extras]"
-.venv/bin/python -m pip install --quiet --disable-pip-version-check -e "$spec"
+[ -n "$wanted" ] && spec=".[$wanted]"
+log=.venv/install.log
+if ! { .venv/bin/python -m pip install --disable-pip-version-check --upgrade pip &&
+       .venv/bin/python -m pip install --disable-pip-version-check -e "$spec"; } >"$log" 2>&1
+then
+  tail -n 40 "$log" >&2
+  echo "The install failed; the whole log is in $log." >&2
+  exit 1
+fi
+echo "$key $wanted" > "$stamp"
