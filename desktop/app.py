@@ -145,7 +145,7 @@ class DesktopApp(QObject):
             return
         except QwenAioError as exc:
             self.window.set_no_model()
-            self.window._on_load_failed(str(exc))
+            self.window.show_load_failed(str(exc))
             return
         if choice.notice:
             self.window.statusBar().showMessage(choice.notice, 15000)

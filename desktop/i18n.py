@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 
+from qwen_aio.engine.types import EMOJI
+
 log = logging.getLogger(__name__)
 
 # key -> (English, 中文). Placeholders use str.format names.
@@ -174,7 +176,7 @@ class Translator:
         """
         if not label:
             return self("mood.none")
-        emoji = {"Positive": "😄", "Negative": "😞"}.get(label, "")
+        emoji = EMOJI.get(label, "")
         if corrected:
             return f"{emoji} {self('mood.' + label)} · {self('mood.corrected')}"
         conf = f" {confidence:.0%}" if confidence is not None else ""

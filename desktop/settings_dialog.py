@@ -12,7 +12,6 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
     QDialogButtonBox,
-    QFileDialog,
     QFormLayout,
     QHBoxLayout,
     QPlainTextEdit,
@@ -23,6 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from qwen_aio.desktop import backend
+from qwen_aio.desktop.file_dialogs import ask_gguf_file
 from qwen_aio.desktop.i18n import Translator
 from qwen_aio.desktop.icons import app_icon
 from qwen_aio.foundation.settings import DEFAULT_CHAT_SYSTEM_PROMPT, Settings
@@ -118,11 +118,9 @@ class SettingsDialog(QDialog):
 
     def choose_file(self, path: Path | None = None) -> None:
         if path is None:
-            chosen, _ = QFileDialog.getOpenFileName(self, self._tr("setup.choose_title"),
-                                                    str(Path.home()), "GGUF (*.gguf)")
-            if not chosen:
+            path = ask_gguf_file(self, self._tr)
+            if path is None:
                 return
-            path = Path(chosen)
         value = str(path.resolve())
         if self.model_box.findData(value) < 0:
             self.model_box.addItem(self._tr("settings.model_file", path=value), value)

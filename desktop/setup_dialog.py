@@ -14,7 +14,6 @@ from pathlib import Path
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 from PySide6.QtWidgets import (
     QDialog,
-    QFileDialog,
     QHBoxLayout,
     QLabel,
     QProgressBar,
@@ -26,6 +25,7 @@ from PySide6.QtWidgets import (
 from qwen_aio.desktop import backend
 from qwen_aio.desktop.backend import Progress
 from qwen_aio.desktop.chat_view import plain_label
+from qwen_aio.desktop.file_dialogs import ask_gguf_file
 from qwen_aio.desktop.i18n import Translator, human_bytes
 from qwen_aio.desktop.icons import app_icon
 from qwen_aio.foundation.errors import DownloadCancelled, QwenAioError
@@ -217,11 +217,9 @@ class SetupDialog(QDialog):
 
     def choose_file(self, path: Path | None = None) -> bool:
         if path is None:
-            chosen, _ = QFileDialog.getOpenFileName(self, self._tr("setup.choose_title"),
-                                                    str(Path.home()), "GGUF (*.gguf)")
-            if not chosen:
+            path = ask_gguf_file(self, self._tr)
+            if path is None:
                 return False
-            path = Path(chosen)
         if not backend.is_gguf(path):
             self.show_error(self._tr("setup.not_gguf", path=str(path)))
             return False

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from qwen_aio.engine.text import normalize
+from qwen_aio.engine.types import EMOJI
 
 log = logging.getLogger(__name__)
 
@@ -52,8 +53,6 @@ SCHEMA_VERSION = 2
 
 _MESSAGE_COLUMNS = ("id, conversation_id, role, content, mood_label, mood_confidence, created, "
                     "mood_corrected, stop_reason")
-
-EMOJI = {"Positive": "😄", "Negative": "😞"}
 
 
 @dataclass(frozen=True)

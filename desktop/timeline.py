@@ -7,6 +7,7 @@ from PySide6.QtGui import QColor, QMouseEvent, QPainter, QPainterPath, QPaintEve
 from PySide6.QtWidgets import QToolTip, QWidget
 
 from qwen_aio.desktop.i18n import Translator
+from qwen_aio.engine.types import EMOJI
 
 POSITIVE = QColor("#2e7d32")
 NEGATIVE = QColor("#c62828")
@@ -30,7 +31,8 @@ class MoodTimeline(QWidget):
         self.points = list(points)
         pos = sum(1 for label, _ in self.points if label == "Positive")
         neg = len(self.points) - pos
-        self.setToolTip(f"{self._tr('win.timeline')}: 😄 {pos} · 😞 {neg}")
+        self.setToolTip(f"{self._tr('win.timeline')}: {EMOJI['Positive']} {pos} · "
+                        f"{EMOJI['Negative']} {neg}")
         self.update()
 
     def retranslate(self, tr: Translator) -> None:
@@ -58,8 +60,9 @@ class MoodTimeline(QWidget):
         p.setPen(QPen(GRID, 1, Qt.PenStyle.DashLine))
         p.drawLine(QPointF(r.left(), r.center().y()), QPointF(r.right(), r.center().y()))
         p.setPen(QPen(QColor("#777777")))
-        p.drawText(QRectF(0, r.top() - 6, 26, 16), Qt.AlignmentFlag.AlignCenter, "😄")
-        p.drawText(QRectF(0, r.bottom() - 10, 26, 16), Qt.AlignmentFlag.AlignCenter, "😞")
+        center = Qt.AlignmentFlag.AlignCenter
+        p.drawText(QRectF(0, r.top() - 6, 26, 16), center, EMOJI["Positive"])
+        p.drawText(QRectF(0, r.bottom() - 10, 26, 16), center, EMOJI["Negative"])
         if not self.points:
             p.end()
             return

@@ -8,7 +8,7 @@ from typing import Literal
 
 Label = Literal["Positive", "Negative"]
 LABELS: tuple[Label, Label] = ("Positive", "Negative")
-EMOJI: dict[str, str] = {"Positive": "😄", "Negative": "😞"}
+EMOJI: dict[str, str] = {"Positive": "😄", "Negative": "😞"}  # the one map: CLI, chips, tray
 
 
 @dataclass(frozen=True)

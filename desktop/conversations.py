@@ -1,0 +1,165 @@
+"""Conversation management: the sidebar list, and new / open / rename / delete / export.
+
+Works on the window's widgets (WindowLayout) and the SQLite store; which conversation is open
+(`current_id`) lives here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtWidgets import QInputDialog, QListWidgetItem, QMessageBox
+
+from qwen_aio.desktop.file_dialogs import ask_markdown_path
+from qwen_aio.desktop.i18n import STRINGS
+from qwen_aio.desktop.store import ConversationStore
+from qwen_aio.desktop.window_layout import WindowLayout
+
+DEFAULT_TITLES = set(STRINGS["win.new_title"])  # a new conversation's title, in any language
+
+
+class Conversations(QObject):
+    """The sidebar and the open conversation; `opened` fires after one is shown in the chat."""
+
+    opened = Signal()
+
+    def __init__(self, view: WindowLayout, store: ConversationStore,
+                 set_state: Callable[..., None]) -> None:
+        super().__init__(view)
+        self.view = view
+        self.store = store
+        self._set_state = set_state
+        self.current_id: int | None = None
+        view.sidebar.currentItemChanged.connect(self._on_sidebar_changed)
+        view.sidebar.itemDoubleClicked.connect(lambda _i: self.rename())
+
+    def reload_sidebar(self) -> None:
+        sidebar = self.view.sidebar
+        sidebar.blockSignals(True)
+        sidebar.clear()
+        for conv in self.store.conversations():
+            item = QListWidgetItem(conv.title)
+            item.setData(Qt.ItemDataRole.UserRole, conv.id)
+            item.setToolTip(conv.title)
+            sidebar.addItem(item)
+            if conv.id == self.current_id:
+                sidebar.setCurrentItem(item)
+        sidebar.blockSignals(False)
+
+    def _on_sidebar_changed(self, item: QListWidgetItem | None, _prev: object) -> None:
+        if item is not None:
+            self.open(int(item.data(Qt.ItemDataRole.UserRole)))
+
+    def new(self, title: str | None = None) -> int:
+        conv = self.store.create(title or self.view.tr("win.new_title"))
+        self.current_id = conv.id
+        self.reload_sidebar()
+        self.open(conv.id)
+        self.view.input.setFocus()
+        return conv.id
+
+    def open(self, conversation_id: int) -> None:
+        """Show a saved conversation with its chips (a running reply keeps saving in the store)."""
+        self.current_id = conversation_id
+        chat = self.view.chat
+        chat.clear()
+        for m in self.store.messages(conversation_id):
+            bubble = chat.add(m.role, m.content, m.id)
+            if m.role == "user":
+                bubble.set_mood(m.mood_label, m.mood_confidence, m.mood_corrected)
+            else:
+                bubble.set_stop_reason(m.stop_reason)
+                if m.stop_reason == "cancelled":
+                    bubble.mark_stopped()
+        self.refresh_timeline()
+        self.opened.emit()
+        sidebar = self.view.sidebar
+        for i in range(sidebar.count()):
+            item = sidebar.item(i)
+            if item.data(Qt.ItemDataRole.UserRole) == conversation_id:
+                sidebar.blockSignals(True)
+                sidebar.setCurrentItem(item)
+                sidebar.blockSignals(False)
+
+    def ensure_open(self) -> int:
+        """The open conversation, or a new one if none is open (or it was deleted)."""
+        if self.current_id is None or self.store.get(self.current_id) is None:
+            self.new()
+        assert self.current_id is not None
+        return self.current_id
+
+    def title_from_first_message(self, conversation_id: int, text: str) -> None:
+        """A conversation still named "New conversation" takes its first message as title."""
+        conv = self.store.get(conversation_id)
+        if conv is not None and conv.title in DEFAULT_TITLES \
+                and not any(m.content.strip() for m in self.store.messages(conversation_id)):
+            self.store.rename(conv.id, _title_from(text))
+            self.reload_sidebar()
+
+    def rename(self, title: str | None = None) -> None:
+        if self.current_id is None:
+            return
+        if title is None:
+            conv = self.store.get(self.current_id)
+            text, ok = QInputDialog.getText(self.view, self.view.tr("win.rename"),
+                                            self.view.tr("win.rename_prompt"),
+                                            text=conv.title if conv else "")
+            if not ok:
+                return
+            title = text
+        title = " ".join(title.split())
+        if title:
+            self.store.rename(self.current_id, title)
+            self.reload_sidebar()
+
+    def delete(self, *, confirm: bool = True) -> None:
+        if self.current_id is None:
+            return
+        conv = self.store.get(self.current_id)
+        if conv is None:
+            return
+        if confirm:
+            answer = QMessageBox.question(self.view, self.view.tr("win.delete"),
+                                          self.view.tr("win.delete_confirm", title=conv.title))
+            if answer != QMessageBox.StandardButton.Yes:
+                return
+        self.store.delete(conv.id)
+        self.current_id = None
+        self.view.chat.clear()
+        self.refresh_timeline()
+        rest = self.store.conversations()
+        self.reload_sidebar()
+        if rest:
+            self.open(rest[0].id)
+
+    def export(self, path: Path | None = None) -> Path | None:
+        """The open conversation, with its moods, as Markdown (`path`, or one the person picks)."""
+        if self.current_id is None:
+            return None
+        if path is None:
+            conv = self.store.get(self.current_id)
+            path = ask_markdown_path(self.view, self.view.tr, conv.title if conv else "")
+            if path is None:
+                return None
+        try:
+            path.write_text(self.store.export_markdown(self.current_id), encoding="utf-8")
+        except OSError as exc:
+            self._set_state("win.export_failed", error=exc.strerror or str(exc))
+            return None
+        self.view.statusBar().showMessage(self.view.tr("win.exported", path=str(path)), 5000)
+        return path
+
+    def refresh_timeline(self) -> None:
+        points: list[tuple[str, float]] = []
+        if self.current_id is not None:
+            points = [(m.mood_label, m.mood_confidence if m.mood_confidence is not None else 0.5)
+                      for m in self.store.messages(self.current_id)
+                      if m.role == "user" and m.mood_label]
+        self.view.timeline.set_points(points)
+
+
+def _title_from(text: str) -> str:
+    line = " ".join(text.split())
+    return line if len(line) <= 40 else line[:39] + "…"
