@@ -83,3 +83,12 @@ def test_plans_and_percentiles() -> None:
     assert full.repeats == 3 and full.full_turn_repeats == 3
     assert percentile([1.0, 2.0, 3.0, 4.0, 5.0], 90) == pytest.approx(4.6)
     assert percentile([], 50) is None
+
+
+def test_startup_times_help_and_the_window(tmp_path: Path) -> None:
+    out = tmp_path / "startup.json"
+    args = build_parser().parse_args(["bench", "--startup", "--repeats", "1", "--json",
+                                      str(out)])
+    assert args.func(args) == 0
+    result = json.loads(out.read_text(encoding="utf-8"))
+    assert 0 < result["help_p50_ms"] < 30_000 and 0 < result["window_p50_ms"] < 60_000

@@ -345,6 +345,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
                       help="fewer repeats and lengths, no seed stack unless asked (~3 min)")
     mode.add_argument("--smoke", action="store_true",
                       help="a minimal run that only checks everything works (tests)")
+    mode.add_argument("--startup", action="store_true",
+                      help="only start-up: `qwen-aio --help` and launch to the window shown, "
+                      "in fresh processes (median of --repeats, default 7)")
     parser.add_argument("--repeats", type=int, default=0, metavar="N",
                         help="repeats per measurement (default: 5 full, 2 quick)")
     parser.add_argument("--seed-stack", action=argparse.BooleanOptionalAction, default=None,
@@ -359,6 +362,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.startup:
+        from qwen_aio.bench import startup
+
+        return startup.run(args)
     plan = make_plan(args)
     t_start = time.perf_counter()
     load_before = os.getloadavg()[0]
