@@ -9,7 +9,7 @@ Without SHOT_MODEL a scripted fake engine (tests/desktop/desktop_fakes.py) stand
 import os, sys
 from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT), str(ROOT / "tests" / "desktop")]
+sys.path[:0] = [str(ROOT / "tests" / "desktop")]  # the scripted fake engine
 from PySide6.QtCore import QTimer, QEventLoop
 from PySide6.QtWidgets import QApplication
 from qwen_aio.desktop.app import DesktopApp

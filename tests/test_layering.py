@@ -13,8 +13,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 ROOT = Path(__file__).resolve().parents[1]
 OLD_NAMES = ("engine", "models", "desktop")  # the folders' names; installed as qwen_aio.<name>
 SOURCE_DIRS = ("engine", "models", "desktop", "qwen_aio", "tests", "packaging")
@@ -118,7 +116,6 @@ def test_the_core_loads_no_qt() -> None:
                                                      "qwen_aio.desktop.options"]
 
 
-@pytest.mark.filterwarnings("ignore::DeprecationWarning")
 def test_the_window_starts_without_llama_cpp_or_the_benchmark() -> None:
     """The window shows (here: no model, so the setup dialog) before llama.cpp is loaded."""
     modules = _modules_after(
