@@ -66,3 +66,17 @@ def test_installed_entry_validates() -> None:
     result = subprocess.run(["desktop-file-validate", str(entry)], capture_output=True,
                             text=True, check=False)
     assert result.returncode == 0 and not result.stdout.strip(), result.stdout + result.stderr
+
+
+def test_window_options_reach_the_app_from_qwen_aio() -> None:
+    """`qwen-aio --lang zh --no-tray …` hands the window exactly what its own parser takes."""
+    from qwen_aio.cli.main import build_parser
+    from qwen_aio.desktop.app import _parse
+    from qwen_aio.desktop.options import window_argv
+
+    args = build_parser(None).parse_args(["--lang", "zh", "--no-tray", "--model", "m.gguf",
+                                          "--threads", "1", "-v"])
+    parsed, qt_args = _parse(window_argv(args))
+    assert (parsed.lang, parsed.no_tray, parsed.model, parsed.threads, parsed.verbose) == (
+        "zh", True, "m.gguf", 1, 1)
+    assert qt_args == []
