@@ -36,14 +36,14 @@ if [ ! -x .venv/bin/python ]; then
 fi
 
 # Install only when something changed: the stamp records the Python, pyproject.toml (the
-# dependency list, entry points and package layout) and the extras installed. The install is
-# editable, so a change to the code itself needs no reinstall.
+# dependency list, entry points and package layout) and the extras installed (kept: run.sh
+# after test.sh does not drop the test tools). The install is editable, so a change to the code
+# itself needs no reinstall.
 stamp=.venv/.qwen-aio-install-stamp
 key=$(.venv/bin/python -c 'import hashlib, sys; print(sys.version.split()[0] + "-" + hashlib.sha256(
 open("pyproject.toml", "rb").read()).hexdigest()[:16])')
 old_key="" old_extras=""
 [ -f "$stamp" ] && read -r old_key old_extras < "$stamp" || true
-[ "$old_key" = "$key" ] || old_extras=""
 wanted=$(printf '%s\n' ${old_extras//,/ } ${extras//,/ } | sort -u | paste -sd, -)
 if [ "$old_key" = "$key" ] && [ "$wanted" = "$old_extras" ] && [ -x .venv/bin/qwen-aio ]; then
   exit 0
