@@ -23,7 +23,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "chat": ("qwen_aio.cli.cmd_chat", "chat in the terminal"),
     "models": ("qwen_aio.cli.cmd_models", "list, download, verify models"),
     "install-desktop": ("qwen_aio.cli.cmd_desktop", "add the app to the desktop menu (Linux)"),
-    "bench": ("qwen_aio.bench.benchmark", "side-by-side speed benchmark; --startup: start-up"),
+    "bench": ("qwen_aio.bench.benchmark",
+              "side-by-side speed benchmark (--startup: start-up time)"),
     "eval": ("qwen_aio.bench.evaluate", "mood accuracy on a TSV file"),
 }
 ALL = "*"  # build_parser(ALL): every subcommand configured (tests, documentation)
