@@ -12,7 +12,7 @@ import pytest
 from qwen_aio.bench import seed as bench_seed
 from qwen_aio.bench.benchmark import make_plan
 from qwen_aio.bench.common import percentile
-from qwen_aio.cli.main import build_parser
+from qwen_aio.cli import build_parser
 
 REQUIRED = ("mood_p50_ms", "mood_p90_ms", "naive_mood_p50_ms", "seed_mood_p50_ms",
             "chat_ttft_p50_ms_turn1", "chat_ttft_p50_ms_turn30", "decode_tps",

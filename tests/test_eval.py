@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from qwen_aio.bench.evaluate import EvalFileError, FileReport, best_bias, pick, read_tsv
-from qwen_aio.cli.main import build_parser
+from qwen_aio.cli import build_parser
 from qwen_aio.engine.types import LABELS
 
 ROWS = [
