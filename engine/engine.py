@@ -46,7 +46,10 @@ class Engine:
             if adaptive_threads and threads > 1:
                 self._mood.ctx.on_decode = self._chat.ctx.on_decode = self.governor.observe
             self._mood.warm()
-        except BaseException:
+        except BaseException:  # free what was made (contexts, samplers), then the weights
+            for part in ("_chat", "_mood"):
+                if hasattr(self, part):
+                    getattr(self, part).close()
             self._model.close()
             raise
         self.load_ms = (time.perf_counter() - t0) * 1000

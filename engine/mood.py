@@ -28,6 +28,7 @@ MOOD_MAX_MESSAGE_TOKENS = 480  # longer messages are cut (head and tail kept) wi
 # prefix, evaluated once per change, stays small.
 MAX_CORRECTION_EXAMPLES = 8
 CORRECTION_EXAMPLE_TOKENS = 64
+MAX_BIAS = 8.0  # the same bound as the setting's
 
 
 class MoodCache:
@@ -79,7 +80,7 @@ class MoodPass:
         self.ctx = EvalContext(model, n_ctx=_round_up(n_ctx, 256), threads=threads, name="mood")
         self.budget = self.ctx.n_ctx - base - room - len(self.suffix) - self.max_tokens
         self._first = {label: toks[0] for label, toks in zip(LABELS, label_tokens, strict=True)}
-        self.bias = bias
+        self.bias = bias = safe_bias(bias)
         self.sampler = self._make_sampler(bias)
         self._first_step = check_label_grammar(self.sampler, self._piece)
         self.cache = MoodCache(cache_size)
@@ -164,6 +165,7 @@ class MoodPass:
 
     def set_bias(self, bias: float) -> None:
         """Calibrate the decision: positive values favour Positive. Clears the cache."""
+        bias = safe_bias(bias)
         if bias != self.bias:
             self.sampler.close()
             self.sampler = self._make_sampler(bias)
@@ -238,6 +240,15 @@ class MoodPass:
     def close(self) -> None:
         self.sampler.close()
         self.ctx.close()
+
+
+def safe_bias(bias: float) -> float:
+    """A bias the grammar survives: finite and within a few logits (a NaN or huge bias makes
+    every allowed token -inf, and the label could not be completed)."""
+    if not math.isfinite(bias):
+        log.warning("Ignoring a mood bias of %r", bias)
+        return 0.0
+    return max(-MAX_BIAS, min(bias, MAX_BIAS))
 
 
 def _round_up(n: int, step: int) -> int:

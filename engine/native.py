@@ -121,10 +121,21 @@ class EvalContext:
         self._ctx.set_n_threads(threads, threads)
 
     def _truncate(self, n: int) -> None:
+        """Keep the first ``n`` positions. The cache is cleared after them even when the list
+        is no longer (as llama-cpp-python's `Llama.eval` does): whatever a failure may have
+        left there, the next decode lands on free positions."""
+        llama_cpp.llama_memory_seq_rm(self._ctx.memory, 0, n, -1)
         if n < len(self.tokens):
-            llama_cpp.llama_memory_seq_rm(self._ctx.memory, 0, n, -1)
             del self.tokens[n:]
             self._logits_at = -1
+
+    def cache_positions(self) -> int:
+        """How many positions the KV cache holds (llama.cpp's view; tests compare it with
+        ``len(tokens)``, which must always agree)."""
+        return int(llama_cpp.llama_memory_seq_pos_max(self._ctx.memory, 0)) + 1
+
+    def consistent(self) -> bool:
+        return self.cache_positions() == len(self.tokens)
 
     def feed(self, tokens: Sequence[int], cancel: CancelToken | None = None) -> int:
         """Make the cache hold ``tokens``, evaluating only the part after the common prefix.
@@ -159,17 +170,18 @@ class EvalContext:
                 self._batch.set_batch(chunk, n_past=len(self.tokens), logits_all=False)
                 t0 = time.perf_counter()
                 rc = llama_cpp.llama_decode(self._ctx.ctx, self._batch.batch)
-                if rc == 0 and self.on_decode is not None:
-                    self.on_decode(len(chunk), time.perf_counter() - t0)
                 if rc == DECODE_ABORTED:  # drop any half-finished positions
                     llama_cpp.llama_memory_seq_rm(self._ctx.memory, 0, len(self.tokens), -1)
                     raise Cancelled()
                 if rc != 0:
                     llama_cpp.llama_memory_seq_rm(self._ctx.memory, 0, len(self.tokens), -1)
                     raise EngineFailure(f"llama_decode returned {rc}")
+                # Record what the cache now holds before anything else can raise.
                 self.tokens.extend(chunk)
                 self.evaluated_total += len(chunk)
                 self._logits_at = len(self.tokens)
+                if self.on_decode is not None:
+                    self.on_decode(len(chunk), time.perf_counter() - t0)
         finally:
             self._cancel = None
         return len(todo)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
+import math
 import os
 import tempfile
 from dataclasses import dataclass, field
@@ -15,6 +16,7 @@ from qwen_aio.foundation import paths
 
 log = logging.getLogger(__name__)
 
+MAX_MOOD_BIAS = 8.0
 DEFAULT_REPLY_TOKENS = {"short": 32, "normal": 128, "long": 512}
 
 # Each reply also gets a short hint in the writer's language (engine.prompts.reply_hint):
@@ -81,8 +83,9 @@ class Settings:
                 continue
             if isinstance(default, bool):
                 ok = isinstance(value, bool)
-            elif isinstance(default, float):
-                ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+            elif isinstance(default, float):  # NaN, Infinity and 1e308 are not settings
+                ok = (isinstance(value, (int, float)) and not isinstance(value, bool)
+                      and math.isfinite(value))
                 value = float(value) if ok else value
             else:
                 ok = isinstance(value, type(default)) and not isinstance(value, bool)
@@ -100,6 +103,8 @@ class Settings:
         self.threads = max(0, min(self.threads, 256))
         self.n_ctx = max(512, min(self.n_ctx, 32768))
         self.temperature = max(0.0, min(self.temperature, 2.0))
+        # beyond a few logits the bias no longer calibrates: it decides every label alone
+        self.mood_bias = max(-MAX_MOOD_BIAS, min(self.mood_bias, MAX_MOOD_BIAS))
         if self.reply_length not in self.reply_tokens:
             self.reply_length = "normal"
         if self.language not in ("system", "zh", "en"):

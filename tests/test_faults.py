@@ -1,0 +1,122 @@
+"""Faults must never leave the engine wrong: the token list always agrees with the KV cache
+(llama.cpp's own count), and settings that would break the mood grammar are refused."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from qwen_aio.engine import CancelToken, Engine, Message
+from qwen_aio.engine.native import EngineFailure
+from qwen_aio.foundation.settings import MAX_MOOD_BIAS, Settings
+
+
+class Boom(RuntimeError):
+    pass
+
+
+def agree(engine: Engine) -> bool:
+    return engine._chat.ctx.consistent() and engine._mood.ctx.consistent()
+
+
+def test_cancel_in_the_prompt_and_in_generation_keeps_the_cache_consistent(
+        engine: Engine) -> None:
+    checks = {"n": 0}
+
+    class CancelSoon(CancelToken):
+        @property
+        def cancelled(self) -> bool:
+            checks["n"] += 1
+            return checks["n"] > 2  # inside llama.cpp's prompt processing
+
+    stream = engine.chat([], "Please read this carefully. " * 120, max_tokens=16,
+                         cancel=CancelSoon())
+    assert list(stream) == [] and stream.stats.stop_reason == "cancelled"
+    assert agree(engine)
+    cancel = CancelToken()
+    stream = engine.chat([], "Count from one to fifty in words.", max_tokens=200,
+                         temperature=0, cancel=cancel)
+    for seen, _ in enumerate(stream, start=1):
+        if seen == 3:
+            cancel.cancel()
+    assert stream.stats.stop_reason == "cancelled" and agree(engine)
+
+
+def test_a_limit_stop_with_the_prefill_and_continue_keep_it_consistent(engine: Engine) -> None:
+    question = "List the numbers from 1 to 100, separated by commas."
+    first = engine.chat([], question, max_tokens=12, temperature=0, hint=False)
+    cut = "".join(first)
+    assert first.stats.stop_reason in ("limit", "sentence") and agree(engine)
+    more = engine.continue_reply([Message("user", question), Message("assistant", cut)],
+                                 max_tokens=12, temperature=0)
+    "".join(more)
+    assert agree(engine)
+
+
+def test_an_exception_in_a_decode_callback_leaves_no_stray_positions(engine: Engine) -> None:
+    ctx = engine._chat.ctx
+    saved = ctx.on_decode
+    calls = {"n": 0}
+
+    def explode(_tokens: int, _seconds: float) -> None:
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise Boom("a callback failed after llama_decode succeeded")
+
+    ctx.on_decode = explode
+    try:
+        with pytest.raises(Boom):
+            "".join(engine.chat([], "Hello there, how are you?", max_tokens=8, temperature=0))
+        assert agree(engine)  # what was decoded is recorded before the callback runs
+        reply = "".join(engine.chat([], "And now?", max_tokens=8, temperature=0))
+        assert reply.strip() and agree(engine)
+    finally:
+        ctx.on_decode = saved
+
+
+def test_an_engine_failure_keeps_it_consistent(engine: Engine) -> None:
+    with pytest.raises(EngineFailure):
+        engine._chat.ctx.feed(list(range(10)) * (engine.chat_n_ctx // 5))
+    assert agree(engine)
+    assert "".join(engine.chat([], "Still there?", max_tokens=6, temperature=0)).strip()
+
+
+def test_trimming_keeps_it_consistent(model_path: Path) -> None:
+    eng = Engine.load(model_path, threads=2, n_ctx=512)
+    try:
+        history = []
+        for i in range(30):
+            history += [Message("user", f"Question {i} about cooking pasta?"),
+                        Message("assistant", f"Answer {i}: boil water, add salt.")]
+        stream = eng.chat(history, "What about rice?", max_tokens=16, temperature=0)
+        "".join(stream)
+        assert stream.stats.trimmed_messages > 0 and agree(eng)
+    finally:
+        eng.close()
+
+
+@pytest.mark.parametrize(("raw", "bias", "temperature"), [
+    ("NaN", 0.0, 0.7), ("Infinity", 0.0, 0.7), ("-Infinity", 0.0, 0.7),
+    ("1e308", MAX_MOOD_BIAS, 2.0),  # finite: clamped to the range
+])
+def test_a_non_finite_or_huge_setting_never_gets_through(tmp_path: Path, raw: str, bias: float,
+                                                         temperature: float) -> None:
+    path = tmp_path / "settings.json"
+    path.write_text(f'{{"mood_bias": {raw}, "temperature": {raw}}}', encoding="utf-8")
+    settings = Settings.load(path)
+    assert (settings.mood_bias, settings.temperature) == (bias, temperature)
+
+
+def test_a_huge_mood_bias_is_clamped_and_never_breaks_the_label(model_path: Path) -> None:
+    assert Settings.from_dict({"mood_bias": -1e9}).mood_bias == -MAX_MOOD_BIAS
+    eng = Engine.load(model_path, threads=2, n_ctx=512, mood_bias=float("nan"))
+    try:
+        assert eng.mood_bias == 0.0
+        eng.set_mood_bias(1e300)
+        result = eng.mood("What a wonderful day!")
+        assert result.label in ("Positive", "Negative")
+        assert json.dumps(result.label)
+    finally:
+        eng.close()
