@@ -22,8 +22,12 @@ _CLOSERS = "\"'”’」』）)】]》~～*"
 
 
 def normalize(text: str) -> str:
-    """The mood cache key: same words, same mood, whatever the spacing or width of characters."""
-    return " ".join(unicodedata.normalize("NFKC", text).split()).casefold()
+    """The mood cache key: same words, same mood, whatever the spacing or width of characters.
+    Invisible format characters (zero-width, bidi marks) are dropped: a line of only those is
+    empty."""
+    visible = "".join(ch for ch in unicodedata.normalize("NFKC", text)
+                      if unicodedata.category(ch) != "Cf")
+    return " ".join(visible.split()).casefold()
 
 
 def _is_han(ch: str) -> bool:

@@ -120,3 +120,25 @@ def test_a_huge_mood_bias_is_clamped_and_never_breaks_the_label(model_path: Path
         assert json.dumps(result.label)
     finally:
         eng.close()
+
+
+def test_stdin_with_bad_bytes_and_invisible_lines(model_path: Path, qwen_home: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    data = (b"Great day!\n" + b"\xff\xfe broken \xc3\n" + "\u200b\u200f\u2066\n".encode()
+            + "two\u2028lines? no, one message\n".encode())
+    env = {**os.environ, "QWEN_AIO_HOME": str(qwen_home), "HF_HUB_OFFLINE": "1",
+           "PYTHONIOENCODING": "utf-8:strict"}  # a strict stdin
+    out = subprocess.run([sys.executable, "-m", "qwen_aio", "mood", "--json", "--file", "-",
+                          "--model", str(model_path)], input=data, env=env,
+                         capture_output=True, timeout=300)
+    assert out.returncode == 0, out.stderr.decode("utf-8", "replace")
+    lines = out.stdout.split(b"\n")[:-1]  # a reader that splits on \n only ...
+    assert len(out.stdout.decode("utf-8").splitlines()) == 4  # ... and one on every separator
+    rows = [json.loads(line) for line in lines]
+    assert rows[0]["label"] == "Positive"
+    assert rows[1]["label"] in ("Positive", "Negative") and "\ufffd" in rows[1]["text"]
+    assert rows[2]["label"] is None and "empty" in rows[2]["error"]
+    assert rows[3]["text"] == "two\u2028lines? no, one message"

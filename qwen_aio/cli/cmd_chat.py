@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from qwen_aio.cli.common import EXIT_OK, EXIT_UNAVAILABLE, err, input_lines, open_engine
+from qwen_aio.cli.common import (
+    EXIT_OK,
+    EXIT_UNAVAILABLE,
+    err,
+    input_lines,
+    json_line,
+    open_engine,
+)
 from qwen_aio.engine.types import EMOJI, CancelToken, Message
 from qwen_aio.foundation.errors import QwenAioError
 from qwen_aio.foundation.settings import Settings
@@ -45,7 +51,7 @@ def _chat_file(args: argparse.Namespace, engine: Engine, settings: Settings, pre
             row.update(label=None, confidence=None, reply=None, stop_reason=None,
                        generated_tokens=0, ttft_ms=None, error=str(exc))
         if args.json:
-            print(json.dumps(row, ensure_ascii=False), flush=True)
+            print(json_line(row), flush=True)
         elif row["reply"] is None:
             print(f"you> {text}\n⚠️  {row['error']}\n", flush=True)
         else:

@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
-from qwen_aio.cli.common import EXIT_OK, EXIT_UNAVAILABLE, err, input_lines, open_engine
+from qwen_aio.cli.common import (
+    EXIT_OK,
+    EXIT_UNAVAILABLE,
+    err,
+    input_lines,
+    json_line,
+    open_engine,
+)
 from qwen_aio.engine.types import EMOJI
 from qwen_aio.foundation.errors import Cancelled, EmptyInput, QwenAioError
 
@@ -41,7 +47,7 @@ def run(args: argparse.Namespace) -> int:
                 row = {"text": text, "label": None, "confidence": None, "latency_ms": None,
                        "cached": False, "error": str(exc)}
             if args.json:
-                print(json.dumps(row, ensure_ascii=False), flush=True)
+                print(json_line(row), flush=True)
             elif row["label"] is None:
                 print(f"⚠️  -        -     {text}  ({row['error']})", flush=True)
             else:

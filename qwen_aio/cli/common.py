@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import io
+import json
 import sys
 import time
 from collections.abc import Iterable
@@ -90,11 +92,23 @@ def input_lines(args: argparse.Namespace) -> Iterable[str]:
     if args.file is None:
         yield from args.text
         return
-    fh: TextIO = sys.stdin if args.file == "-" else open(  # noqa: SIM115
-        args.file, encoding="utf-8", errors="replace")
+    # Bad bytes become U+FFFD on standard input too, whatever the locale: one broken line
+    # must not end a whole run. Lines end at \n only (U+2028 inside a message stays there).
+    fh: TextIO = (io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8", errors="replace",
+                                   newline="\n")
+                  if args.file == "-" else open(  # noqa: SIM115
+                      args.file, encoding="utf-8", errors="replace", newline="\n"))
     try:
         for line in fh:
             yield line.rstrip("\r\n")
     finally:
-        if fh is not sys.stdin:
+        if args.file != "-":
             fh.close()
+
+
+def json_line(row: object) -> str:
+    """One JSON object on one line: the line and paragraph separators a line-splitting reader
+    would break on (U+2028, U+2029, U+0085) are escaped."""
+    text = json.dumps(row, ensure_ascii=False)
+    return text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029").replace(
+        "\x85", "\\u0085")
