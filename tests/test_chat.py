@@ -97,6 +97,7 @@ def test_cancel_during_streaming_stops_within_one_token(engine: Engine) -> None:
             cancel.cancel()
     assert stream.stats.stop_reason == "cancelled"
     assert stream.stats.generated_tokens <= 4
+    assert engine._chat.ctx.consistent()  # the token list agrees with llama.cpp's cache
     again = engine.chat([], "Thanks!", max_tokens=8, temperature=0)
     assert "".join(again).strip()
 

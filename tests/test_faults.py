@@ -21,7 +21,7 @@ def agree(engine: Engine) -> bool:
     return engine._chat.ctx.consistent() and engine._mood.ctx.consistent()
 
 
-def test_cancel_in_the_prompt_and_in_generation_keeps_the_cache_consistent(
+def test_cancel_in_the_prompt_keeps_the_cache_consistent(
         engine: Engine) -> None:
     checks = {"n": 0}
 
@@ -34,14 +34,7 @@ def test_cancel_in_the_prompt_and_in_generation_keeps_the_cache_consistent(
     stream = engine.chat([], "Please read this carefully. " * 120, max_tokens=16,
                          cancel=CancelSoon())
     assert list(stream) == [] and stream.stats.stop_reason == "cancelled"
-    assert agree(engine)
-    cancel = CancelToken()
-    stream = engine.chat([], "Count from one to fifty in words.", max_tokens=200,
-                         temperature=0, cancel=cancel)
-    for seen, _ in enumerate(stream, start=1):
-        if seen == 3:
-            cancel.cancel()
-    assert stream.stats.stop_reason == "cancelled" and agree(engine)
+    assert agree(engine)  # (after a cancel mid-reply: tests/test_chat.py checks it too)
 
 
 def test_a_limit_stop_with_the_prefill_and_continue_keep_it_consistent(engine: Engine) -> None:
