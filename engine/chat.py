@@ -140,6 +140,7 @@ class ChatPass:
         """
         budget = self.ctx.n_ctx - max_tokens
         system = Message("system", system_prompt)
+        self._fit_system(system_prompt, stats)
         hist = [m for m in history if m.role in ("user", "assistant") and m.content.strip()]
         turn: tuple[str, list[int]] | None = None
         if text is not None:
@@ -183,6 +184,20 @@ class ChatPass:
             raise EngineFailure(f"the reply to continue does not fit a context of "
                                 f"{self.ctx.n_ctx} tokens")
         return self._note_trim(drop, hist, tokens, stats)
+
+    def _fit_system(self, system_prompt: str, stats: ReplyStats) -> None:
+        """A system prompt may take at most a quarter of the window: a longer one is cut
+        (both ends kept) with a notice, so the conversation still fits."""
+        limit = self.ctx.n_ctx // 4
+        tokens = self._fmt.plain(system_prompt)
+        if len(tokens) <= limit:
+            return
+        kept, head, tail = cut_middle(tokens, limit)
+        self._remember(self._user_tokens, system_prompt, kept)  # what _content will use
+        stats.notices.append(
+            f"The system prompt is too long for the context window: only its first {head} and "
+            f"last {tail} tokens are used. Shorten it in the settings (or raise the context "
+            "size).")
 
     def _note_trim(self, drop: int, hist: list[Message], tokens: list[int],
                    stats: ReplyStats) -> list[int]:

@@ -135,3 +135,26 @@ def test_stdin_with_bad_bytes_and_invisible_lines(model_path: Path, qwen_home: P
     assert rows[1]["label"] in ("Positive", "Negative") and "\ufffd" in rows[1]["text"]
     assert rows[2]["label"] is None and "empty" in rows[2]["error"]
     assert rows[3]["text"] == "two\u2028lines? no, one message"
+
+
+def test_a_deeply_nested_settings_file_gives_defaults(tmp_path: Path) -> None:
+    path = tmp_path / "settings.json"
+    path.write_text('{"reply_tokens": ' + "[" * 100000 + "]" * 100000 + "}", encoding="utf-8")
+    assert Settings.load(path) == Settings()
+
+
+def test_a_huge_system_prompt_is_cut_and_the_chat_goes_on(model_path: Path) -> None:
+    eng = Engine.load(model_path, threads=2, n_ctx=1024)
+    try:
+        system = "Be kind. " * 20000
+        first = eng.chat([], "Hello!", max_tokens=16, temperature=0, system_prompt=system)
+        reply = "".join(first)
+        assert reply.strip() and any("system prompt is too long" in n
+                                     for n in first.stats.notices)
+        assert first.stats.prompt_tokens + 16 <= eng.chat_n_ctx
+        second = eng.chat([Message("user", "Hello!"), Message("assistant", reply)], "Thanks!",
+                          max_tokens=16, temperature=0, system_prompt=system)
+        assert "".join(second).strip()
+        assert second.stats.evaluated_tokens < 60  # the cut prompt stayed cached
+    finally:
+        eng.close()

@@ -57,8 +57,9 @@ class Settings:
             raw = json.loads(path.read_text(encoding="utf-8"))
         except FileNotFoundError:
             return cls()
-        except (OSError, ValueError) as exc:
-            log.warning("Settings file %s is unreadable (%s); using defaults", path, exc)
+        except (OSError, ValueError, RecursionError) as exc:  # RecursionError: [[[[…]]]]
+            log.warning("Settings file %s is unreadable (%s); using defaults", path,
+                        type(exc).__name__ if isinstance(exc, RecursionError) else exc)
             return cls()
         if not isinstance(raw, dict):
             log.warning("Settings file %s does not hold an object; using defaults", path)
