@@ -30,10 +30,10 @@ TRIM_MARGIN = 0.25  # when history must be trimmed, free this share of the windo
 # instead of being cut.
 SENTENCE_NUDGE = 8.0
 MAX_BACKTRACKS = 8  # the refusal guard's undo steps per reply; then the reply goes on
-PENALTY_LAST_N = 64  # the repetition penalty looks this many tokens back ...
+# The repetition penalty looks this many tokens back, counting the person's message and the
+# previous reply first (see ChatPass._sampler).
+PENALTY_LAST_N = 64
 PENALTY_REPEAT = 1.3  # measured: 1.1 left a reply in 10 echoing the message
-PENALIZE_SEEN = True  # ... starting with the person's message and the previous reply
-HINT_STYLE = "system"  # "system": a system message after the person's words; "user": in them
 _SENTENCE_END_TEXTS = (".", "!", "?", "。", "！", "？", "…", "...", "!!", "！！", ".\n", "!\n",
                        "?\n", "。\n", "！\n", "？\n", ".\n\n", "!\n\n", "?\n\n", "。\n\n",
                        "！\n\n", "？\n\n", "~", "～", "。”", ".\"")
@@ -105,7 +105,7 @@ class ChatPass:
         """The hint's tokens, to follow the person's words: with ChatML a system message of
         its own (its end is the template's, after the person's content); else plain text."""
         words = reply_hint(language_of(text), mood, max_tokens)
-        if self._fmt.chatml and HINT_STYLE == "system":
+        if self._fmt.chatml:
             return self._fmt.special("<|im_end|>\n<|im_start|>system\n") + self._fmt.plain(words)
         return self._fmt.plain("\n\n" + words)
 
@@ -190,7 +190,8 @@ class ChatPass:
         (both ends kept) with a notice, so the conversation still fits."""
         limit = self.ctx.n_ctx // 4
         tokens = self._fmt.plain(system_prompt)
-        if len(tokens) <= limit:
+        if len(tokens) <= limit:  # remembered: trimming renders it again without tokenizing
+            self._remember(self._user_tokens, system_prompt, tokens)
             return
         kept, head, tail = cut_middle(tokens, limit)
         self._remember(self._user_tokens, system_prompt, kept)  # what _content will use
@@ -228,10 +229,10 @@ class ChatPass:
         add(chain, llama_cpp.llama_sampler_init_temp(temperature))
         add(chain, llama_cpp.llama_sampler_init_dist((self._seed + self._replies) & 0xFFFFFFFF))
         self._replies += 1
-        if PENALIZE_SEEN:  # words only: a full stop said before must stay easy to say again
-            words = [t for t in seen if t not in self._punctuation]
-            for token in words[-PENALTY_LAST_N:]:
-                llama_cpp.llama_sampler_accept(chain, token)
+        # words only: a full stop said before must stay easy to say again
+        words = [t for t in seen if t not in self._punctuation]
+        for token in words[-PENALTY_LAST_N:]:
+            llama_cpp.llama_sampler_accept(chain, token)
         return chain
 
     def _cap(self, max_tokens: int, stats: ReplyStats) -> int:

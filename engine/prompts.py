@@ -13,7 +13,7 @@ from jinja2.exceptions import TemplateError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from llama_cpp import _internals
 
-from qwen_aio.engine.types import Message
+from qwen_aio.engine.types import LABELS, Message
 
 log = logging.getLogger(__name__)
 
@@ -56,14 +56,12 @@ def _budget(max_tokens: int, lang: str) -> str:
 
 def reply_hint(language: str | None, mood: str | None, max_tokens: int) -> str:
     """Instructions for one reply: its language, its size and its tone."""
-    tone = mood if mood in LABEL_SET else None
+    tone = mood if mood in LABELS else None
     if language == "zh":
         return f"用中文，{_budget(max_tokens, 'zh')}，{_TONE['zh'][tone]}。"
     lang = {"en": "English, ", "other": "The language of their message, "}.get(language or "", "")
     return f"{lang}{_budget(max_tokens, 'en')}, {_TONE['en'][tone]}."
 
-
-LABEL_SET = frozenset(("Positive", "Negative"))
 
 Segment = str | int  # template text, or the index of a message whose content goes here
 
