@@ -90,6 +90,10 @@ class ChatPass:
         self._user_tokens: OrderedDict[str, list[int]] = OrderedDict()
         # How many oldest messages the last trim dropped, and which: kept stable across turns.
         self._dropped: tuple[int, tuple[Message, ...]] = (0, ())
+        # The template's tokens after the person's words (end of turn, assistant header).
+        segs = fmt.segments([Message("user", "x")], add_generation_prompt=True)
+        self._closing = sum(len(fmt.special(s)) for s in segs[segs.index(0) + 1:]
+                            if isinstance(s, str))
         self._sentence_ends = self._single_tokens(_SENTENCE_END_TEXTS)
         self._guard = PhraseGuard()
         self._punctuation = frozenset(int(t) for t in self._single_tokens(
@@ -259,6 +263,19 @@ class ChatPass:
         seen = (self._content(last) if last is not None else []) + self._fmt.plain(text)
         return ReplyStream(self._generate(prompt, max_tokens, temperature, cancel, stats, t0,
                                           stop_at_end, seen=seen), stats)
+
+    def prepare(self, history: Sequence[Message], draft: str, *, max_tokens: int,
+                system_prompt: str, mood: str | None = None, hint: bool = True,
+                cancel: CancelToken | None = None) -> int:
+        """Evaluate the prompt of a turn that would send ``draft`` now, up to the end of the
+        person's words (and the hint, once ``mood`` is known) but without the template's
+        closing tokens: sending the same or a longer draft then evaluates only what differs.
+        Returns the tokens evaluated."""
+        stats = ReplyStats()
+        max_tokens = self._cap(max_tokens, stats)
+        hint_tokens = self._hint_tokens(draft, mood, max_tokens) if hint and mood else []
+        prompt = self.build(history, draft, system_prompt, max_tokens, stats, hint_tokens)
+        return self.ctx.feed(prompt[:len(prompt) - self._closing], cancel)
 
     def continue_reply(self, history: Sequence[Message], *, max_tokens: int,
                        system_prompt: str, temperature: float,

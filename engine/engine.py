@@ -15,6 +15,7 @@ from qwen_aio.engine.chat import ChatPass, ReplyStream
 from qwen_aio.engine.mood import MoodPass
 from qwen_aio.engine.native import default_threads, load_model
 from qwen_aio.engine.prompts import PromptFormat
+from qwen_aio.engine.text import normalize
 from qwen_aio.engine.threads import ThreadGovernor
 from qwen_aio.engine.types import CancelToken, Message, MoodResult
 from qwen_aio.foundation.errors import EmptyInput
@@ -92,6 +93,23 @@ class Engine:
                                  system_prompt=system_prompt or DEFAULT_CHAT_SYSTEM_PROMPT,
                                  temperature=self._temperature(temperature), cancel=cancel,
                                  stop_at_end=stop_at_end, mood=mood, hint=hint)
+
+    def prepare(self, history: Sequence[Message], draft: str, *, max_tokens: int = 128,
+                system_prompt: str | None = None, label: bool = False,
+                cancel: CancelToken | None = None) -> MoodResult | None:
+        """Work done while the person types ``draft``: both contexts evaluate it (only what
+        changed since the last call), so sending it evaluates almost nothing. With ``label``
+        the mood pass also finishes (the result is cached: sending hits it) and the chat
+        context takes the reply hint for that label. Cancelling stops within one decode step
+        and leaves both contexts consistent. Returns the label when ``label`` was asked."""
+        if not normalize(draft):
+            return None
+        self._mood.prepare(draft, cancel)
+        mood = self._mood.label(draft, cancel) if label else None
+        self._chat.prepare(history, draft, max_tokens=max(1, max_tokens),
+                           system_prompt=system_prompt or DEFAULT_CHAT_SYSTEM_PROMPT,
+                           mood=mood.label if mood is not None else None, cancel=cancel)
+        return mood
 
     def continue_reply(self, history: Sequence[Message], *, max_tokens: int = 128,
                        system_prompt: str | None = None, temperature: float | None = None,

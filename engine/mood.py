@@ -187,12 +187,7 @@ class MoodPass:
         hit = self.cache.get(key)
         if hit is not None:
             return MoodResult(text, hit[0], hit[1], (time.perf_counter() - t0) * 1000, True)
-        message = self._fmt.plain(text)
-        notice = None
-        if len(message) > self.budget:
-            message, head, tail = cut_middle(message, self.budget)
-            notice = (f"The message is long: its mood was judged from its first {head} and "
-                      f"last {tail} tokens.")
+        message, notice = self._message(text)
         before = self.ctx.evaluated_total
         self.ctx.feed(self.prefix + message + self.suffix, cancel)
         label, confidence = self._decode(cancel)
@@ -200,6 +195,25 @@ class MoodPass:
         self.cache.put(key, label, confidence)
         latency = (time.perf_counter() - t0) * 1000
         return MoodResult(text, label, confidence, latency, False, evaluated, notice)
+
+    def _message(self, text: str) -> tuple[list[int], str | None]:
+        """The message's tokens as the pass reads them (a long one cut), and a notice if cut."""
+        message = self._fmt.plain(text)
+        if len(message) <= self.budget:
+            return message, None
+        message, head, tail = cut_middle(message, self.budget)
+        return message, (f"The message is long: its mood was judged from its first {head} "
+                         f"and last {tail} tokens.")
+
+    def prepare(self, text: str, cancel: CancelToken | None = None) -> int:
+        """Evaluate the prefix and ``text`` without the closing tokens, so that labelling it
+        (or a longer text that starts the same) later evaluates only what follows. Returns the
+        tokens evaluated; nothing is needed for a text already labelled or corrected."""
+        key = normalize(text)
+        if not key or key in self.overrides or self.cache.get(key) is not None:
+            return 0
+        message, _ = self._message(text)
+        return self.ctx.feed(self.prefix + message, cancel)
 
     def _decode(self, cancel: CancelToken | None) -> tuple[Label, float]:
         """Greedy decoding under the grammar; confidence comes from the first (deciding) step."""
