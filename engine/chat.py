@@ -15,6 +15,7 @@ import numpy.typing as npt
 from llama_cpp import _internals
 
 from qwen_aio.engine.guard import PhraseGuard
+from qwen_aio.engine.mood import PREPARE_STEP
 from qwen_aio.engine.native import EngineFailure, EvalContext, token_bytes
 from qwen_aio.engine.prompts import PromptFormat, cut_middle, reply_hint
 from qwen_aio.engine.text import language_of, may_stop_after
@@ -275,7 +276,13 @@ class ChatPass:
         max_tokens = self._cap(max_tokens, stats)
         hint_tokens = self._hint_tokens(draft, mood, max_tokens) if hint and mood else []
         prompt = self.build(history, draft, system_prompt, max_tokens, stats, hint_tokens)
-        return self.ctx.feed(prompt[:len(prompt) - self._closing], cancel)
+        return self.ctx.feed(prompt[:len(prompt) - self._closing], cancel, step=PREPARE_STEP)
+
+    def rewind(self, history: Sequence[Message], system_prompt: str) -> None:
+        """Keep only the conversation ``history`` and the next user header in the cache, as
+        right after the last turn (benchmarks start each measured turn from there)."""
+        prompt = self.build(history, "", system_prompt, 1, ReplyStats())
+        self.ctx.rewind(prompt[:len(prompt) - self._closing])
 
     def continue_reply(self, history: Sequence[Message], *, max_tokens: int,
                        system_prompt: str, temperature: float,

@@ -155,6 +155,12 @@ class Engine:
     def clear_mood_cache(self) -> None:
         self._mood.cache.clear()
 
+    def rewind(self, history: Sequence[Message], system_prompt: str | None = None) -> None:
+        """Forget the work done for anything after ``history``: mood labels and the last
+        message in the mood context, the last turn in the chat context (benchmarks)."""
+        self._mood.rewind()
+        self._chat.rewind(history, system_prompt or DEFAULT_CHAT_SYSTEM_PROMPT)
+
     # -- introspection (tests, benchmark) ---------------------------------------------------------
 
     @property

@@ -29,6 +29,8 @@ MOOD_MAX_MESSAGE_TOKENS = 480  # longer messages are cut (head and tail kept) wi
 MAX_CORRECTION_EXAMPLES = 8
 CORRECTION_EXAMPLE_TOKENS = 64
 MAX_BIAS = 8.0  # the same bound as the setting's
+# Preparing evaluates in batches this small, so a keystroke that cancels it keeps what was done.
+PREPARE_STEP = 32
 
 
 class MoodCache:
@@ -213,7 +215,12 @@ class MoodPass:
         if not key or key in self.overrides or self.cache.get(key) is not None:
             return 0
         message, _ = self._message(text)
-        return self.ctx.feed(self.prefix + message, cancel)
+        return self.ctx.feed(self.prefix + message, cancel, step=PREPARE_STEP)
+
+    def rewind(self) -> None:
+        """Forget every label and the last message: the context keeps only the prefix."""
+        self.cache.clear()
+        self.ctx.rewind(self.prefix)
 
     def _decode(self, cancel: CancelToken | None) -> tuple[Label, float]:
         """Greedy decoding under the grammar; confidence comes from the first (deciding) step."""

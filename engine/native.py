@@ -137,7 +137,8 @@ class EvalContext:
     def consistent(self) -> bool:
         return self.cache_positions() == len(self.tokens)
 
-    def feed(self, tokens: Sequence[int], cancel: CancelToken | None = None) -> int:
+    def feed(self, tokens: Sequence[int], cancel: CancelToken | None = None,
+             step: int | None = None) -> int:
         """Make the cache hold ``tokens``, evaluating only the part after the common prefix.
 
         Returns how many tokens were evaluated; the last token's logits are then available.
@@ -153,20 +154,30 @@ class EvalContext:
         if keep == len(tokens):
             keep -= 1  # the logits of the last token are needed, so evaluate it again
         self._truncate(keep)
-        return self.append(tokens[keep:], cancel)
+        return self.append(tokens[keep:], cancel, step)
 
-    def append(self, tokens: Sequence[int], cancel: CancelToken | None = None) -> int:
-        """Evaluate ``tokens`` after what the cache holds; returns how many were evaluated."""
+    def rewind(self, tokens: Sequence[int]) -> None:
+        """Keep only the part of the cache that ``tokens`` starts with."""
+        self._truncate(common_prefix(self.tokens, tokens))
+
+    def append(self, tokens: Sequence[int], cancel: CancelToken | None = None,
+               step: int | None = None) -> int:
+        """Evaluate ``tokens`` after what the cache holds; returns how many were evaluated.
+
+        ``step`` evaluates in smaller batches, so a cancel keeps the batches already done
+        (preparing while the person types is cancelled often and must still make progress).
+        """
         todo = list(tokens)
+        step = min(step or self.n_batch, self.n_batch)
         if len(self.tokens) + len(todo) > self.n_ctx:
             raise EngineFailure(f"{len(self.tokens) + len(todo)} tokens do not fit a context "
                                 f"of {self.n_ctx}")
         self._cancel = cancel
         try:
-            for start in range(0, len(todo), self.n_batch):
+            for start in range(0, len(todo), step):
                 if cancel is not None and cancel.cancelled:
                     raise Cancelled()
-                chunk = todo[start:start + self.n_batch]
+                chunk = todo[start:start + step]
                 self._batch.set_batch(chunk, n_past=len(self.tokens), logits_all=False)
                 t0 = time.perf_counter()
                 rc = llama_cpp.llama_decode(self._ctx.ctx, self._batch.batch)

@@ -17,7 +17,10 @@ from qwen_aio.cli import build_parser
 REQUIRED = ("mood_p50_ms", "mood_p90_ms", "naive_mood_p50_ms", "seed_mood_p50_ms",
             "chat_ttft_p50_ms_turn1", "chat_ttft_p50_ms_turn30", "decode_tps",
             "naive_decode_tps", "seed_decode_tps", "full_turn_p50_ms", "peak_rss_mb",
-            "cold_start_ms")
+            "cold_start_ms", "typing_label_p50_ms", "typing_label_p50_ms_unprepared",
+            "typing_ttft_p50_ms_turn1", "typing_ttft_p50_ms_turn1_unprepared",
+            "typing_ttft_p50_ms_turn30", "typing_ttft_p50_ms_turn30_unprepared",
+            "typing_cpu_s_per_message", "typing_cpu_s_per_message_unprepared")
 
 
 @pytest.fixture(scope="module")
@@ -50,6 +53,12 @@ def test_json_has_every_key_as_a_number_or_null(smoke: dict[str, Any]) -> None:
                 "full_turn_p50_ms", "peak_rss_mb", "cold_start_ms"):
         assert result[key] is not None and result[key] > 0, key
     assert result["chat_ttft_p50_ms_turn30"] is None  # a smoke run stops at turn 3
+    assert result["typing_ttft_p50_ms_turn30"] is None
+    for key in ("typing_label_p50_ms", "typing_ttft_p50_ms_turn1", "typing_ttft_p50_ms_turn3",
+                "typing_cpu_s_per_message_unprepared"):
+        assert result[key] is not None and result[key] > 0, key
+    assert result["typing_preparations"] > 0  # the replay really prepared while typing
+    assert [row["tokens"] for row in result["typing_label_by_length"]]
 
 
 def test_missing_seed_stack_is_reported_and_the_run_goes_on(smoke: dict[str, Any]) -> None:

@@ -30,6 +30,7 @@ from qwen_aio.bench.common import (
 from qwen_aio.bench.naive import NaiveRunner, render
 from qwen_aio.bench.report import markdown, targets
 from qwen_aio.bench.seed import INSTALL_HINT, SeedRunner, missing_packages
+from qwen_aio.bench.typing_replay import TypedTurn, replay, summarize
 from qwen_aio.bench.workload import (
     CONVERSATION,
     LENGTHS,
@@ -245,6 +246,70 @@ class Bench:
             self.out[f"chat_evaluated_tokens_turn{d}"] = p.get("app_evaluated_tokens")
             self.out[f"naive_chat_prompt_tokens_turn{d}"] = p.get("naive_prompt_tokens")
 
+    def typing(self, history: list[Message]) -> None:
+        """Messages typed keystroke by keystroke, sent with and without preparing (same run,
+        alternating), at turn 1 and at the last checkpoint; then label-after-Enter against
+        message length at turn 1."""
+        n_msgs = {"smoke": 2, "quick": 8}.get(self.plan.mode, len(SHORT_MESSAGES))
+        half = (n_msgs + 1) // 2  # as many Chinese messages as English ones
+        msgs = [*SHORT_MESSAGES[:half], *SHORT_MESSAGES[8:8 + n_msgs - half]]
+        system = self.system.content
+        tokens = self.plan.conv_reply_tokens
+        results: dict[tuple[str, bool, int], list[TypedTurn]] = {}
+        for depth in (1, self.plan.depth):
+            hist = history[: 2 * (depth - 1)]
+            self.app_chat(hist, VARIANTS[-1], 2)  # as after turn depth-1: the history is cached
+            for r, text in enumerate(msgs):
+                for pause in (True, False):
+                    calls: dict[str, Callable[[], Any]] = {
+                        mode: partial(replay, self.engine, hist, text, prepared=mode == "prepared",
+                                      pause=pause, reply_tokens=tokens, system_prompt=system)
+                        for mode in ("prepared", "unprepared")}
+                    for mode, turn in rotate(r, calls).items():
+                        results.setdefault((mode, pause, depth), []).append(turn)
+        out: dict[str, Any] = {}
+        last = self.plan.depth
+        for mode, suffix in (("prepared", ""), ("unprepared", "_unprepared")):
+            with_pause = [*results[(mode, True, 1)], *results[(mode, True, last)]]
+            no_pause = [*results[(mode, False, 1)], *results[(mode, False, last)]]
+            s, s_np = summarize(with_pause), summarize(no_pause)
+            out[f"typing_label_p50_ms{suffix}"] = s["label_p50_ms"]
+            out[f"typing_label_p90_ms{suffix}"] = s["label_p90_ms"]
+            out[f"typing_label_p50_ms_nopause{suffix}"] = s_np["label_p50_ms"]
+            out[f"typing_label_p90_ms_nopause{suffix}"] = s_np["label_p90_ms"]
+            for depth in (1, last):
+                d = summarize(results[(mode, True, depth)])
+                dn = summarize(results[(mode, False, depth)])
+                out[f"typing_ttft_p50_ms_turn{depth}{suffix}"] = d["ttft_p50_ms"]
+                out[f"typing_ttft_p90_ms_turn{depth}{suffix}"] = d["ttft_p90_ms"]
+                out[f"typing_ttft_p50_ms_turn{depth}_nopause{suffix}"] = dn["ttft_p50_ms"]
+            out.setdefault(f"typing_ttft_p50_ms_turn30{suffix}", None)  # a smoke run: turn 3
+            out[f"typing_cpu_s_per_message{suffix}"] = s["cpu_s"]
+            out[f"typing_cpu_s_per_message_nopause{suffix}"] = s_np["cpu_s"]
+        out["typing_abandoned_preparations"] = sum(
+            t.abandoned for turns in results.values() for t in turns)
+        out["typing_preparations"] = sum(t.prepares for turns in results.values() for t in turns)
+        out["typing_messages"] = len(msgs)
+        out["typing_depth"] = last
+        say(f"  typing: label after Enter {fmt_num(out['typing_label_p50_ms'])} ms prepared, "
+            f"{fmt_num(out['typing_label_p50_ms_unprepared'])} ms unprepared")
+        rows = []
+        self.app_chat([], VARIANTS[-1], 2)
+        for target in self.plan.lengths[:1] if self.plan.mode == "smoke" else self.plan.lengths:
+            got: dict[str, list[TypedTurn]] = {"prepared": [], "unprepared": []}
+            texts = texts_of_length(target, lambda t: len(self.fmt.plain(t)))
+            for r, text in enumerate(texts):
+                calls = {mode: partial(replay, self.engine, [], text, prepared=mode == "prepared",
+                                       pause=True, reply_tokens=2, system_prompt=system)
+                         for mode in ("prepared", "unprepared")}
+                for mode, turn in rotate(r, calls).items():
+                    got[mode].append(turn)
+            rows.append({"tokens": sum(len(self.fmt.plain(t)) for t in texts) / len(texts),
+                         "prepared_ms": summarize(got["prepared"])["label_p50_ms"],
+                         "unprepared_ms": summarize(got["unprepared"])["label_p50_ms"]})
+        out["typing_label_by_length"] = rows
+        self.out.update(out)
+
     def _seed_messages(self, text: str) -> list[dict[str, str]]:
         return [{"role": "system", "content": self.system.content},
                 {"role": "user", "content": text}]
@@ -407,7 +472,10 @@ def run(args: argparse.Namespace) -> int:
             say(f"Measuring {name} ...")
             step()
         say("Measuring a conversation ...")
-        bench.ttft_by_depth(bench.conversation())
+        history = bench.conversation()
+        bench.ttft_by_depth(history)
+        say("Measuring typing (keystroke by keystroke, with and without preparing) ...")
+        bench.typing(history)
         out = bench.out
         out["mood_reuse_evaluated_total"] = engine.mood_evaluated_total
         out["naive_evaluated_total"] = naive.evaluated_total
