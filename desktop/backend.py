@@ -48,6 +48,10 @@ class EngineLike(Protocol):
 
     def set_corrections(self, pairs: Sequence[tuple[str, str]]) -> bool: ...
 
+    def prepare(self, history: Sequence[Message], draft: str, *, max_tokens: int = 128,
+                system_prompt: str | None = None, label: bool = False,
+                cancel: CancelToken | None = None) -> MoodResult | None: ...
+
     def close(self) -> None: ...
 
 

@@ -130,6 +130,11 @@ STRINGS: dict[str, tuple[str, str]] = {
     "settings.system_prompt": ("Chat system prompt", "对话系统提示词"),
     "settings.language": ("Language", "语言"),
     "settings.lang_system": ("Follow the system", "跟随系统"),
+    "settings.prepare_typing": ("Prepare while I type (label and reply start at once; uses "
+                                "some CPU while typing)",
+                                "输入时提前准备（按 Enter 即出情绪和回复；输入时会占用一些 CPU）"),
+    "draft.tip": ("Mood of what you are typing: {label}. Enter shows it at once.",
+                  "正在输入的内容的情绪：{label}。按 Enter 立即显示。"),
     "settings.close_to_tray": ("Keep running in the tray when the window is closed",
                                "关闭窗口后在托盘中继续运行"),
     "settings.mood_corrections": ("Learn from my mood corrections", "根据我的情绪更正学习"),

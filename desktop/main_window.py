@@ -13,14 +13,17 @@ from pathlib import Path
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtGui import QCloseEvent
 
+from qwen_aio.desktop.backend import Message, MoodResult
 from qwen_aio.desktop.chat_view import MessageBubble
 from qwen_aio.desktop.conversations import Conversations
 from qwen_aio.desktop.corrections import Corrections
 from qwen_aio.desktop.i18n import Translator
 from qwen_aio.desktop.store import ConversationStore
 from qwen_aio.desktop.turns import Turns
+from qwen_aio.desktop.typing_ahead import TypingAhead
 from qwen_aio.desktop.window_layout import LENGTHS, WindowLayout
 from qwen_aio.desktop.worker import EngineClient
+from qwen_aio.engine.types import EMOJI
 from qwen_aio.foundation.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -52,6 +55,8 @@ class MainWindow(WindowLayout):
         self.turns = Turns(self, store, client, settings, self.conversations,
                            set_state=self._set_state, update_controls=self._update_controls)
         self.corrections = Corrections(self, store, client, settings, self.conversations)
+        self.typing = TypingAhead(self.input.toPlainText, self.input.textChanged, client,
+                                  settings, self._draft_history, self)
         self._connect()
         self.retranslate(tr)
         self.conversations.reload_sidebar()
@@ -76,6 +81,7 @@ class MainWindow(WindowLayout):
         self.turns.moodSeen.connect(self.moodSeen)
         self.turns.turnFinished.connect(self.turnFinished)
         self.corrections.moodCorrected.connect(self.moodCorrected)
+        self.typing.draftMood.connect(self._show_draft_mood)
         w = self.client.worker
         w.loaded.connect(self._on_loaded)
         w.loadFailed.connect(self._on_load_failed)
@@ -122,6 +128,24 @@ class MainWindow(WindowLayout):
 
     def sync_corrections(self) -> None:
         self.corrections.sync()
+
+    def _draft_history(self) -> list[Message]:
+        """The open conversation as the next turn will send it."""
+        cid = self.current_id
+        if cid is None:
+            return []
+        return [Message(m.role, m.content) for m in self.store.messages(cid)
+                if m.content.strip()]
+
+    @Slot(object)
+    def _show_draft_mood(self, mood: MoodResult | None) -> None:
+        if mood is None:
+            self.draft_mood.clear()
+            self.draft_mood.setToolTip("")
+            return
+        self.draft_mood.setText(EMOJI.get(mood.label, ""))
+        self.draft_mood.setToolTip(self.tr("draft.tip", label=self.tr.mood_chip(
+            mood.label, mood.confidence, mood.corrected)))
 
     def _on_length_changed(self, index: int) -> None:
         self.settings.reply_length = LENGTHS[index]

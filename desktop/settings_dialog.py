@@ -103,6 +103,9 @@ class SettingsDialog(QDialog):
         self.close_to_tray.setChecked(settings.close_to_tray)
         form.addRow("", self.close_to_tray)
 
+        self.prepare_typing = QCheckBox(tr("settings.prepare_typing"))
+        self.prepare_typing.setChecked(settings.prepare_while_typing)
+        form.addRow("", self.prepare_typing)
         self.mood_corrections = QCheckBox(tr("settings.mood_corrections"))
         self.mood_corrections.setChecked(settings.mood_corrections)
         self.mood_corrections.setToolTip(tr("settings.mood_corrections_tip"))
@@ -140,6 +143,7 @@ class SettingsDialog(QDialog):
         s.language = str(self.language.currentData())
         s.close_to_tray = self.close_to_tray.isChecked()
         s.mood_corrections = self.mood_corrections.isChecked()
+        s.prepare_while_typing = self.prepare_typing.isChecked()
         return s
 
 

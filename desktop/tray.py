@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from PySide6.QtCore import QObject, Qt, Signal, Slot
+from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QAction, QCursor, QGuiApplication
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
 
 from qwen_aio.desktop.backend import MoodResult
 from qwen_aio.desktop.chat_view import CHIP_STYLE, plain_label
+from qwen_aio.desktop.drafts import LABEL_QUIET_MS
 from qwen_aio.desktop.i18n import Translator
 from qwen_aio.desktop.icons import app_icon, mood_icon
 from qwen_aio.desktop.worker import EngineClient
@@ -35,6 +36,7 @@ class QuickMoodPopup(QWidget):
         self._client = client
         self._tr = tr
         self._request: int | None = None
+        self._live_request: int | None = None
         self.last: MoodResult | None = None
         self.setWindowIcon(app_icon())
         self.setMinimumWidth(380)
@@ -43,6 +45,12 @@ class QuickMoodPopup(QWidget):
         self.input = QLineEdit()
         self.input.setMaxLength(2000)
         self.input.returnPressed.connect(self.check)
+        # The label follows the typing: checked at each pause, the last result kept meanwhile.
+        self._live = QTimer(self)
+        self._live.setSingleShot(True)
+        self._live.setInterval(LABEL_QUIET_MS)
+        self._live.timeout.connect(self._check_live)
+        self.input.textChanged.connect(self._on_text_changed)
         self.button = QPushButton()
         self.button.clicked.connect(self.check)
         row.addWidget(self.input, 1)
@@ -85,7 +93,25 @@ class QuickMoodPopup(QWidget):
         self.input.setFocus()
         self.input.selectAll()
 
+    @Slot(str)
+    def _on_text_changed(self, text: str) -> None:
+        if text.strip():
+            self._live.start()
+        else:
+            self._live.stop()
+
+    @Slot()
+    def _check_live(self) -> None:
+        """A pause in typing: label what is there, quietly (no "waiting" text, no icon)."""
+        text = self.input.text().strip()
+        if not text or self._client.busy or not self._client.model_loaded:
+            return  # Enter or the button still check it, queued behind the reply
+        if self.last is not None and self.last.text == text:
+            return
+        self._live_request = self._client.quick_mood(text)
+
     def check(self) -> None:
+        self._live.stop()
         text = self.input.text().strip()
         if not text:
             return
@@ -96,6 +122,12 @@ class QuickMoodPopup(QWidget):
 
     @Slot(int, object)
     def _on_ready(self, rid: int, mood: MoodResult) -> None:
+        if rid == self._live_request:
+            self._live_request = None
+            if mood.text == self.input.text().strip():  # still what is in the box
+                self.last = mood
+                self._show_result(mood)
+            return
         if rid != self._request:
             return
         self._request = None
@@ -112,6 +144,9 @@ class QuickMoodPopup(QWidget):
 
     @Slot(int, str)
     def _on_failed(self, rid: int, message: str) -> None:
+        if rid == self._live_request:  # a live check stays quiet; Enter shows the error
+            self._live_request = None
+            return
         if rid != self._request:
             return
         self._request = None

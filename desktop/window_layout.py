@@ -119,6 +119,12 @@ class WindowLayout(QMainWindow):
         self.send_button = QPushButton()
         self.send_button.setDefault(True)
         self.stop_button = QPushButton()
+        # The mood of the text being typed (see typing_ahead.py): a quiet emoji that changes
+        # only when a new label arrives, in a fixed place, so typing never makes it jump.
+        self.draft_mood = QLabel()
+        self.draft_mood.setObjectName("draftMood")
+        self.draft_mood.setFixedWidth(28)
+        self.draft_mood.setStyleSheet("font-size:18px; color:#888888;")
         controls = QVBoxLayout()
         length_row = QHBoxLayout()
         length_row.addWidget(self.length_label)
@@ -129,6 +135,7 @@ class WindowLayout(QMainWindow):
         buttons.addWidget(self.stop_button)
         controls.addLayout(buttons)
         input_row = QHBoxLayout()
+        input_row.addWidget(self.draft_mood)
         input_row.addWidget(self.input, 1)
         input_row.addLayout(controls)
         main_layout.addWidget(self.timeline_title)

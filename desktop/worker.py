@@ -53,6 +53,19 @@ class ContinueRequest:
     cancel: CancelToken
 
 
+@dataclass(frozen=True)
+class PrepareRequest:
+    """Work on the message being typed (speculative: abandoned by the next keystroke)."""
+
+    request_id: int
+    history: tuple[Message, ...]
+    draft: str
+    max_tokens: int
+    system_prompt: str | None
+    label: bool
+    cancel: CancelToken
+
+
 class EngineWorker(QObject):
     """Owns the engine; its slots run in the worker thread, results go out as signals."""
 
@@ -65,6 +78,8 @@ class EngineWorker(QObject):
     quickMoodReady = Signal(int, object)  # request id, MoodResult
     quickFailed = Signal(int, str)
     correctionsSet = Signal(int)  # how many corrections the engine now uses (-1: it failed)
+    draftMoodReady = Signal(int, object)  # request id, MoodResult of the text being typed
+    prepared = Signal(int)  # request id: a preparation ended (done, abandoned or failed)
 
     def __init__(self, factory: EngineFactory) -> None:
         super().__init__()
@@ -144,6 +159,24 @@ class EngineWorker(QObject):
         self.replyDone.emit(rid, "".join(pieces), stats)
 
     @Slot(object)
+    def prepare(self, req: PrepareRequest) -> None:
+        """Evaluate the draft (and label it, if asked) so sending it costs almost nothing.
+        Speculative: being abandoned or failing is silent; the real turn does its own work."""
+        try:
+            if self._engine is None or req.cancel.cancelled:
+                return
+            mood = self._engine.prepare(req.history, req.draft, max_tokens=req.max_tokens,
+                           system_prompt=req.system_prompt, label=req.label, cancel=req.cancel)
+            if mood is not None and not req.cancel.cancelled:
+                self.draftMoodReady.emit(req.request_id, mood)
+        except Cancelled:
+            pass
+        except Exception:  # never let speculative work take the worker down
+            log.exception("Preparing the draft failed")
+        finally:
+            self.prepared.emit(req.request_id)
+
+    @Slot(object)
     def set_corrections(self, pairs: tuple[tuple[str, str], ...]) -> None:
         """The person's mood corrections, oldest first (empty: use none); slow, runs here."""
         if self._engine is None:
@@ -194,6 +227,7 @@ class EngineClient(QObject):
     _post_quick = Signal(int, str, object)
     _post_continue = Signal(object)
     _post_corrections = Signal(object)
+    _post_prepare = Signal(object)
 
     def __init__(self, factory: EngineFactory | None = None,
                  parent: QObject | None = None) -> None:
@@ -207,6 +241,9 @@ class EngineClient(QObject):
         self._post_quick.connect(self.worker.quick_mood)
         self._post_continue.connect(self.worker.continue_turn)
         self._post_corrections.connect(self.worker.set_corrections)
+        self._post_prepare.connect(self.worker.prepare)
+        self.worker.prepared.connect(self._on_prepared)
+        self._preparing: PrepareRequest | None = None  # the one preparation in flight
         self.worker.replyDone.connect(self._on_reply_done)
         self.worker.failed.connect(self._on_failed)
         self.worker.quickMoodReady.connect(self._on_quick_ready)
@@ -225,8 +262,31 @@ class EngineClient(QObject):
         self.model_loaded = False
         self._post_load.emit(choice, settings)
 
+    def prepare(self, history: Sequence[Message], draft: str, *, max_tokens: int,
+                system_prompt: str | None = None, label: bool = False) -> int:
+        """Prepare the message being typed; the one before it, if still running, is abandoned
+        (at most one in flight). Returns its request id (draftMoodReady carries the label)."""
+        self.abandon_preparation()
+        rid = self._new_id()
+        self._preparing = PrepareRequest(rid, tuple(history), draft, max_tokens, system_prompt,
+                                         label, self._tokens[rid])
+        self._post_prepare.emit(self._preparing)
+        return rid
+
+    def abandon_preparation(self) -> None:
+        """Stop the preparation in flight within one decode step (a keystroke, Stop, ...)."""
+        if self._preparing is not None:
+            self._preparing.cancel.cancel()
+
+    @property
+    def preparing(self) -> bool:
+        return self._preparing is not None and not self._preparing.cancel.cancelled
+
     def send(self, history: Sequence[Message], text: str, *, max_tokens: int,
              system_prompt: str | None = None) -> int:
+        prep = self._preparing
+        if prep is not None and not (prep.label and prep.draft == text):
+            self.abandon_preparation()  # else it is this turn's first step: let it finish
         rid = self._new_id()
         self._turns.add(rid)
         self._post_turn.emit(TurnRequest(rid, tuple(history), text, max_tokens, system_prompt,
@@ -243,6 +303,7 @@ class EngineClient(QObject):
         return rid
 
     def quick_mood(self, text: str) -> int:
+        self.abandon_preparation()  # the tray's question is answered first
         rid = self._new_id()
         self._post_quick.emit(rid, text, self._tokens[rid])
         return rid
@@ -258,6 +319,7 @@ class EngineClient(QObject):
 
     def stop(self) -> None:
         """Stop the running reply (and any queued one) within one token; thread-safe flags."""
+        self.abandon_preparation()
         for rid in self._turns:
             self._tokens[rid].cancel()
 
@@ -291,6 +353,12 @@ class EngineClient(QObject):
     @Slot(int, object)
     def _on_quick_ready(self, rid: int, _mood: object) -> None:
         self._forget(rid)
+
+    @Slot(int)
+    def _on_prepared(self, rid: int) -> None:
+        if self._preparing is not None and self._preparing.request_id == rid:
+            self._preparing = None
+        self._tokens.pop(rid, None)
 
     def _forget(self, rid: int) -> None:
         self._tokens.pop(rid, None)

@@ -49,6 +49,9 @@ class Settings:
     mood_bias: float = 0.0  # added to the Positive-minus-Negative logit gap (calibration)
     temperature: float = 0.7  # reply sampling; 0 = always the most likely words
     mood_corrections: bool = True  # use the person's label corrections (overrides + examples)
+    # evaluate the message while it is typed, so its label and reply start at once on Enter
+    # (costs some CPU while typing: turn it off on battery)
+    prepare_while_typing: bool = True
 
     @classmethod
     def load(cls, path: Path | None = None) -> Settings:

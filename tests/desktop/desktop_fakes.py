@@ -37,6 +37,7 @@ class FakeEngine:
     ended_by: list[str] = field(default_factory=list)  # "end", "cancel" or "timeout" per stream
     corrections_calls: list[list[tuple[str, str]]] = field(default_factory=list)
     overrides: dict[str, str] = field(default_factory=dict)  # normalized text -> label
+    prepare_ends: list[tuple[str, str]] = field(default_factory=list)  # labelled preparations
     closed: bool = False
     release: threading.Event = field(default_factory=threading.Event)
 
@@ -65,6 +66,20 @@ class FakeEngine:
                        cancel: CancelToken | None = None) -> FakeStream:
         self.calls.append(("continue", tuple(history), max_tokens, system_prompt))
         return FakeStream(self, cancel, max_tokens, self.continue_pieces)
+
+    def prepare(self, history: Sequence[Message], draft: str, *, max_tokens: int = 128,
+                system_prompt: str | None = None, label: bool = False,
+                cancel: CancelToken | None = None) -> MoodResult | None:
+        """Records the call; with ``label``, the draft's mood (blocking like `mood` can)."""
+        self.calls.append(("prepare", tuple(history), draft, label))
+        if not label:
+            return None
+        if self.block_in_mood and not _wait(self.release, cancel):
+            self.prepare_ends.append(("cancelled", draft))
+            raise Cancelled()
+        self.prepare_ends.append(("done", draft))
+        negative = any(w in draft.lower() for w in NEGATIVE_WORDS)
+        return MoodResult(draft, "Negative" if negative else "Positive", 0.8, 12.5, False, 7)
 
     def set_corrections(self, pairs: Sequence[tuple[str, str]]) -> bool:
         """Like the engine: the newest label for a text wins."""
