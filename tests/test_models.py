@@ -130,6 +130,9 @@ class _FakeHub(http.server.BaseHTTPRequestHandler):
         self.send_header("X-Linked-Etag", f'"{sha}"')
         self.send_header("X-Linked-Size", str(len(self.payload)))
         self.send_header("Accept-Ranges", "bytes")
+        # like every file on huggingface.co today: stored with Xet (hf_xet would take it)
+        self.send_header("X-Xet-Hash", "b" * 64)
+        self.send_header("X-Xet-Refresh-Route", "/api/models/acme/tiny/xet-read-token/main")
 
     def do_HEAD(self) -> None:  # noqa: N802
         self.send_response(200)
@@ -195,6 +198,7 @@ def test_hub_download_reports_progress_verifies_and_installs(fake_hub: type[_Fak
     assert path.read_bytes() == fake_hub.payload
     assert any(p.stage == "downloading" and p.done_bytes > 0 for p in seen)
     assert seen[-1].done_bytes == len(fake_hub.payload)
+    assert max(p.done_bytes for p in seen) == len(fake_hub.payload)  # each byte counted once
     # the checksum the hub gave is recorded, so offline verification works later
     assert store.verify_model("tiny-hub").sha256 == hashlib.sha256(fake_hub.payload).hexdigest()
 
@@ -216,7 +220,11 @@ def _cancel_after(nbytes: int, cancel: threading.Event) -> Callable[[DownloadPro
 def test_cancelled_hub_download_resumes_where_it_stopped(
         fake_hub: type[_FakeHub], monkeypatch: pytest.MonkeyPatch) -> None:
     import huggingface_hub.constants
+    from huggingface_hub import get_hf_file_metadata, hf_hub_url
 
+    meta = get_hf_file_metadata(hf_hub_url("acme/tiny", "tiny.gguf",
+                                           endpoint=os.environ["HF_ENDPOINT"]))
+    assert meta.xet_file_data is not None  # a Xet-backed file: still a cancellable HTTP path
     monkeypatch.setattr(huggingface_hub.constants, "DOWNLOAD_CHUNK_SIZE", 32 * 1024)
     cancel = threading.Event()
     with pytest.raises(DownloadCancelled):
