@@ -39,6 +39,19 @@ class ModelCorrupt(QwenAioError):
         self.path = path
 
 
+class NotAModelFile(ModelCorrupt):
+    """A person's own file (not a catalogue model) that is not a usable GGUF model file."""
+
+    def __init__(self, path: str, reason: str) -> None:
+        QwenAioError.__init__(
+            self,
+            f"{path} is not a GGUF model file, or it is damaged ({reason}). Choose another "
+            ".gguf file made for llama.cpp, or use a model from the catalogue "
+            "(`qwen-aio models list`).",
+        )
+        self.path = path
+
+
 class ModelLoadFailed(QwenAioError):
     """llama.cpp could not load a file that passed our checks (wrong format, too little memory)."""
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import struct
 import threading
 from pathlib import Path
 from typing import Any
@@ -151,7 +152,7 @@ def test_choosing_a_file_checks_it_is_gguf(qtbot: Any, make_app: Any, tmp_path: 
     assert not dlg.choose_file(bad)
     assert "is not a GGUF model file" in dlg.error_label.text()
     good = tmp_path / "mine.gguf"
-    good.write_bytes(b"GGUF" + bytes(64))
+    good.write_bytes(struct.pack("<4sIQQ", b"GGUF", 3, 1, 0) + bytes(64))
     assert dlg.choose_file(good)
     qtbot.waitUntil(lambda: app.client.model_loaded)
     assert Settings.load().model == str(good.resolve())
