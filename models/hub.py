@@ -61,6 +61,7 @@ def download_hub(spec: ModelSpec, source: HubSource, final: Path, meter: Meter) 
     try:
         meta = get_hf_file_metadata(hf_hub_url(source.repo_id, source.filename,
                                                endpoint=endpoint))
+        meter.check_cancel()  # the metadata request may have taken a while
         expected = (meta.etag or "").strip('"').lower()
         if len(expected) != 64:
             raise DownloadFailed(what, "the hub gave no sha256 for the file", hint=HINT)
