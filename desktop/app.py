@@ -24,6 +24,7 @@ from qwen_aio.desktop.backend import MoodResult, ResolvedModel
 from qwen_aio.desktop.i18n import Translator, resolve_language
 from qwen_aio.desktop.icons import app_icon
 from qwen_aio.desktop.main_window import MainWindow
+from qwen_aio.desktop.model_check import ModelCheck
 from qwen_aio.desktop.options import add_window_options
 from qwen_aio.desktop.settings_dialog import SettingsDialog, needs_reload
 from qwen_aio.desktop.setup_dialog import Downloader, SetupDialog
@@ -116,6 +117,8 @@ class DesktopApp(QObject):
         self.quick = QuickMoodPopup(self.client, self.tr)
         self.tray: TrayController | None = TrayController(self.tr) if tray_ok else None
         self.setup_dialog: SetupDialog | None = None
+        self.model_check = ModelCheck(self.client.worker.loaded, self.tr, self.window)
+        self.model_check.redownloadRequested.connect(self.run_setup)
         self.window.closed.connect(self.quit)
         self.window.hiddenToTray.connect(self._on_hidden_to_tray)
         self.window.settingsRequested.connect(self.open_settings)
@@ -150,6 +153,7 @@ class DesktopApp(QObject):
         if choice.notice:
             self.window.statusBar().showMessage(choice.notice, 15000)
         self.window.set_model_loading(choice.title)
+        self.model_check.expect(choice.id)  # its full checksum, in the background once loaded
         self.client.load(choice, copy.deepcopy(self.settings))
 
     # --- dialogs ----------------------------------------------------------------------------
@@ -221,6 +225,7 @@ class DesktopApp(QObject):
         self._quitting = True
         if self.setup_dialog is not None:
             self.setup_dialog.stop_thread()
+        self.model_check.stop()
         self.client.stop()
         self.window.force_quit = True
         self.window.hide()

@@ -122,6 +122,14 @@ STRINGS: dict[str, tuple[str, str]] = {
                        "llama.cpp.",
                        "{path} 不是 GGUF 模型文件。请选择为 llama.cpp 制作的 .gguf 文件。"),
     "setup.done": ("Model ready.", "模型已就绪。"),
+    # background checksum of a catalogue model
+    "check.title": ("The model file is damaged", "模型文件已损坏"),
+    "check.damaged": (
+        "The model file {path} is damaged: its checksum no longer matches the one it was "
+        "downloaded with, so its answers cannot be trusted. Download it again to replace it.",
+        "模型文件 {path} 已损坏：其校验值与下载时不再一致，回答不可信。请重新下载以替换它。"),
+    "check.download_again": ("Download again…", "重新下载…"),
+    "check.later": ("Later", "稍后"),
     # settings dialog
     "settings.title": ("Settings", "设置"),
     "settings.model": ("Model", "模型"),

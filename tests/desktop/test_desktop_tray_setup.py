@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import http.server
+import os
+import shutil
 import struct
 import threading
 from pathlib import Path
@@ -282,3 +284,56 @@ def test_second_launch_raises_the_first(qtbot: Any) -> None:
     with qtbot.waitSignal(first.activated):
         assert second.notify_running()
     first.close()
+
+
+def _install_catalogue_copy(source: Path, *, flip_a_byte: bool) -> Path:
+    """The second test model as a downloaded catalogue model (checksum recorded), maybe rotted
+    afterwards: one byte flipped, with its size and mtime kept, so the quick check passes."""
+    from qwen_aio.models import store
+
+    dest = store.model_path("smollm2-135m-instruct")
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(source, dest)
+    store.verify_model("smollm2-135m-instruct", full=True)
+    if flip_a_byte:
+        st = dest.stat()
+        with dest.open("r+b") as fh:
+            fh.seek(st.st_size // 3)
+            byte = fh.read(1)
+            fh.seek(st.st_size // 3)
+            fh.write(bytes([byte[0] ^ 0x10]))
+        os.utime(dest, ns=(st.st_atime_ns, st.st_mtime_ns))
+        store.verify_model("smollm2-135m-instruct", full=False)  # the quick check is fooled
+    settings = Settings.load()
+    settings.model = "smollm2-135m-instruct"
+    settings.save()
+    return dest
+
+
+def test_bit_rot_in_a_catalogue_model_is_found_after_start_up(
+        qtbot: Any, make_app: Any, fake_engine: FakeEngine, second_model_path: Path) -> None:
+    dest = _install_catalogue_copy(second_model_path, flip_a_byte=True)
+    app = make_app(engine_factory=lambda choice, settings: fake_engine, start=False)
+    with qtbot.waitSignal(app.model_check.checked, timeout=120_000) as checked:
+        app.start()
+    assert checked.args == ["smollm2-135m-instruct", False]
+    assert app.client.model_loaded  # the check ran after the load, beside it
+    box = app.model_check.warning
+    assert box is not None and box.isVisible()
+    assert box.text() == (
+        f"The model file {dest} is damaged: its checksum no longer matches the one it was "
+        "downloaded with, so its answers cannot be trusted. Download it again to replace it.")
+    again = next(b for b in box.buttons() if b.text() == "Download again…")
+    again.click()
+    qtbot.waitUntil(lambda: app.setup_dialog is not None and app.setup_dialog.isVisible())
+
+
+def test_an_intact_catalogue_model_passes_the_background_check_quietly(
+        qtbot: Any, make_app: Any, fake_engine: FakeEngine, second_model_path: Path) -> None:
+    _install_catalogue_copy(second_model_path, flip_a_byte=False)
+    app = make_app(engine_factory=lambda choice, settings: fake_engine, start=False)
+    with qtbot.waitSignal(app.model_check.checked, timeout=120_000) as checked:
+        app.start()
+    assert checked.args == ["smollm2-135m-instruct", True]
+    assert app.model_check.warning is None
+    qtbot.waitUntil(lambda: not app.model_check.running)
