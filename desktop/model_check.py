@@ -133,5 +133,8 @@ class ModelCheck(QObject):
     def stop(self, timeout_ms: int = 5000) -> None:
         """At quit: stop hashing (it checks between chunks) and let the thread end."""
         self._cancel.set()
-        if self._thread is not None and not self._thread.wait(timeout_ms):
+        if self._thread is None:
+            return
+        self._thread.quit()  # its `finished -> quit` is queued to this (waiting) thread
+        if not self._thread.wait(timeout_ms):
             log.warning("The checksum thread did not stop within %d ms", timeout_ms)

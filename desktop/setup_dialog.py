@@ -284,6 +284,7 @@ class SetupDialog(QDialog):
         if thread is not None:
             self._abandoned = True
             self._cancel.set()
+            thread.quit()  # its `finished -> quit` is queued to this (waiting) thread
             if not thread.wait(timeout_ms):
                 log.warning("The download thread did not stop within %d ms", timeout_ms)
 
