@@ -73,6 +73,7 @@ class ModelCheck(QObject):
         self._expected: str | None = None
         self._done: set[str] = set()
         self._thread: QThread | None = None
+        self._worker: _ChecksumWorker | None = None
         self._cancel = threading.Event()
         self.warning: QMessageBox | None = None
         loaded.connect(self._on_loaded)
