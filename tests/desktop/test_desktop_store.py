@@ -6,11 +6,20 @@ import sqlite3
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
+from desktop_fakes import FakeEngine, make_recorder
+from PySide6.QtWidgets import QLabel
 
 from qwen_aio.desktop import store as store_module
-from qwen_aio.desktop.store import MIGRATIONS, SCHEMA_VERSION, ConversationStore, open_store
+from qwen_aio.desktop.store import (
+    MIGRATIONS,
+    SCHEMA_VERSION,
+    ConversationStore,
+    StoredMessage,
+    open_store,
+)
 from qwen_aio.foundation import paths
 from qwen_aio.foundation.errors import (
     ConversationsDamaged,
@@ -409,3 +418,121 @@ def test_a_locked_file_is_reported_not_set_aside(tmp_path: Path,
     assert store.message_count() == 1
     store.close()
     assert [p.name for p in tmp_path.iterdir() if ".corrupt-" in p.name] == []
+
+
+# --- the window with the store: replies saved as they stream, quitting, damaged files --------
+
+def _ready(qtbot: Any, make_app: Any, engine: FakeEngine) -> Any:
+    app = make_app(engine)
+    qtbot.waitUntil(lambda: app.client.model_loaded)
+    return app
+
+
+def _last_reply(app: Any) -> StoredMessage:
+    convs = app.store.conversations()
+    replies = [m for m in app.store.messages(convs[0].id) if m.role == "assistant"]
+    return replies[-1]
+
+
+def test_the_reply_row_is_written_while_it_streams_then_finished(
+        qtbot: Any, make_app: Any, fake_engine: FakeEngine) -> None:
+    fake_engine.block_after = 2
+    app = _ready(qtbot, make_app, fake_engine)
+    win = app.window
+    with qtbot.waitSignal(app.client.worker.token):
+        win.input.setPlainText("tell me something")
+        win.send()
+    # Written at the first piece, before the reply ends; the throttled update brings the rest.
+    qtbot.waitUntil(lambda: app.store.message_count() == 2)
+    qtbot.waitUntil(lambda: _last_reply(app).content == "I hear ")
+    row = _last_reply(app)
+    assert (row.status, row.model, row.stop_reason) == ("streaming", "Fake model", None)
+    assert win.chat.bubbles[-1].message_id == row.id
+
+    with qtbot.waitSignal(win.turnFinished):
+        fake_engine.release.set()
+    row = _last_reply(app)
+    assert (row.content, row.status, row.stop_reason, row.prompt_tokens, row.reply_tokens) == (
+        "I hear you.", "done", "end", 20, 4)
+    assert app.store.message_count() == 2  # updated in place, never a second row
+
+
+def test_quitting_mid_reply_saves_what_was_streamed_as_stopped(
+        qtbot: Any, make_app: Any, fake_engine: FakeEngine) -> None:
+    fake_engine.block_after = 3
+    app = _ready(qtbot, make_app, fake_engine)
+    rec = make_recorder(app.client.worker, app.window.chat.chips)
+    app.window.input.setPlainText("a long story please")
+    app.window.send()
+    qtbot.waitUntil(lambda: len(rec.pieces) == 3)
+    path = app.store.path
+    app.quit()  # what the tray's Quit, SIGTERM and closing the window all call
+
+    store = ConversationStore(path)
+    [conv] = store.conversations()
+    reply = store.messages(conv.id)[-1]
+    assert (reply.role, reply.content, reply.status, reply.stop_reason) == (
+        "assistant", "I hear you", "stopped", "cancelled")
+    assert store.recover_interrupted() == 0  # nothing was left "streaming"
+    store.close()
+
+
+def test_a_reply_cut_by_a_crash_shows_as_interrupted(qtbot: Any, make_app: Any,
+                                                     fake_engine: FakeEngine) -> None:
+    store = ConversationStore(paths.conversations_db())
+    conv = store.create("before the crash")
+    store.add_message(conv.id, "user", "Tell me a story")
+    row = store.start_reply(conv.id, "Once upon a", "Fake model")
+    store.close()  # the process died: the row is still "streaming"
+
+    app = _ready(qtbot, make_app, fake_engine)
+    assert app.store.message(row.id).status == "interrupted"
+    bubble = app.window.chat.bubbles[-1]
+    assert bubble.text == "Once upon a"
+    notes = [w.text() for w in bubble.findChildren(QLabel, "replyNote")]
+    assert notes == ["(interrupted: the app closed before this reply ended)"]
+
+
+def test_a_damaged_database_is_kept_aside_and_the_app_starts(
+        qtbot: Any, make_app: Any, fake_engine: FakeEngine) -> None:
+    db = paths.conversations_db()
+    db.write_bytes(b"\x00garbage where the conversations were" * 50)
+    app = _ready(qtbot, make_app, fake_engine)
+    moved = app.opened_store.moved_to
+    assert moved is not None and moved.read_bytes().startswith(b"\x00garbage")
+    assert app.store_box is not None and app.store_box.isVisible()
+    assert str(moved) in app.store_box.text() and "damaged" in app.store_box.text()
+    assert str(moved) in app.window.statusBar().currentMessage()
+    with qtbot.waitSignal(app.window.turnFinished):
+        app.window.input.setPlainText("a fresh start")
+        app.window.send()
+    assert app.store.message_count() == 2 and app.window.state_label.text() == "Ready."
+
+
+def test_a_store_failure_mid_turn_is_shown_not_ready(
+        qtbot: Any, make_app: Any, fake_engine: FakeEngine,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(store_module, "BUSY_TIMEOUT_MS", 50)
+    fake_engine.block_in_prefill = True
+    app = _ready(qtbot, make_app, fake_engine)
+    win = app.window
+    with qtbot.waitSignal(app.client.worker.moodReady):
+        win.input.setPlainText("hello")
+        win.send()
+    other = sqlite3.connect(str(app.store.path), isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")  # another process holds the write lock from now on
+    try:
+        with qtbot.waitSignal(win.turnFinished):
+            fake_engine.release.set()
+        state = win.state_label.text()
+        assert state.startswith("Conversations could not be read or saved: database is locked")
+        win.input.setPlainText("and again")
+        win.send()  # the user message cannot be saved: said, and nothing is sent
+        assert win.state_label.text().startswith("Conversations could not be read or saved")
+        assert win.input.toPlainText() == "and again" and not app.client.busy
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    with qtbot.waitSignal(win.turnFinished):
+        win.send()  # the lock is gone: the same text goes through
+    assert win.state_label.text() == "Ready."
