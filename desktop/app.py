@@ -317,7 +317,7 @@ def _parse(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
     return parser.parse_known_args(argv)
 
 
-def _quit_on_signals(desktop: DesktopApp) -> None:
+def quit_on_signals(desktop: DesktopApp) -> None:
     """Ctrl+C or a logout's SIGTERM: stop the worker cleanly instead of dying mid-write."""
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: QTimer.singleShot(0, desktop.quit))
@@ -350,7 +350,7 @@ def main(argv: list[str] | None = None) -> int:
                          language=args.lang)
     single.activated.connect(desktop.window.show_and_raise)
     desktop.finished.connect(qapp.quit)
-    _quit_on_signals(desktop)
+    quit_on_signals(desktop)
     desktop.start()
     try:
         return int(qapp.exec())
