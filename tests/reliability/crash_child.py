@@ -3,8 +3,9 @@
 Run by test_crash.py, which kills it (SIGKILL or SIGTERM) at a moment of its choosing. Usage:
     crash_child.py MODEL_PATH TRIAL        one finished turn, then a long reply to be cut
     crash_child.py MODEL_PATH check        start (the store's crash recovery runs), then quit
-QWEN_AIO_HOME must point at the trial's folder. Events go to stdout as JSON lines; each token is
-written from the worker thread when it is emitted, so before the UI thread can save it.
+QWEN_AIO_HOME must point at the trial's folder. Events go to stdout as JSON lines: "token" is
+written from the worker thread when a piece is emitted (before the UI thread can save it);
+"seen" from the UI thread after the app's own slot has handled that piece (so its row exists).
 """
 
 from __future__ import annotations
@@ -83,7 +84,14 @@ def main() -> int:
         emit("sent", text=text, id=user.message_id)
 
     class Driver(QObject):
-        """A QObject slot, so the worker's `loaded` arrives in the UI thread."""
+        """QObject slots, so the worker's signals arrive in the UI thread (after the app's)."""
+
+        seen = 0
+
+        @Slot(int, str)
+        def on_seen(self, _rid: int, _piece: str) -> None:
+            self.seen += 1
+            emit("seen", n=self.seen)
 
         @Slot(str)
         def on_loaded(self, _name: str) -> None:
@@ -96,9 +104,11 @@ def main() -> int:
         emit("done", text=text, id=reply.message_id, ok=stats is not None)
         if len([b for b in win.chat.bubbles if b.role == "user"]) == 1:
             streamed.clear()
+            driver.seen = 0
             send(cut, 2)
 
     desktop.client.worker.loaded.connect(driver.on_loaded)
+    desktop.client.worker.token.connect(driver.on_seen)  # after Turns: it runs second
     win.turnFinished.connect(on_finished)
     desktop.start()
     try:

@@ -1,10 +1,11 @@
 """Crash trials: the real desktop app (real model, real SQLite file) killed mid-reply.
 
 Each trial starts crash_child.py (the real DesktopApp under offscreen Qt), lets one turn finish,
-starts a long reply and sends SIGKILL at a seeded random moment (during the mood pass, or after
-the k-th piece). The next start is the restart: the database must pass `PRAGMA integrity_check`,
-every finished message must be there as written, and the cut reply must be there as far as it
-was saved, marked "interrupted". Nothing here depends on how long anything takes.
+starts a long reply and sends SIGKILL at a seeded random moment (during the mood pass, or once
+the window has handled the k-th piece). The next start is the restart: the database must pass
+`PRAGMA integrity_check`, every finished message must be there as written, and the cut reply
+must be there as far as it was saved (a prefix of what was streamed, never empty once the
+window had a piece), marked "interrupted". Nothing here depends on how long anything takes.
 Set QWEN_AIO_CRASH_TRIALS to run more (or fewer) trials.
 """
 
@@ -83,6 +84,7 @@ class Cut:
 
     user_id: int
     streamed: str = ""
+    seen: int = 0  # pieces the window had handled when the kill was sent
     finished_id: int | None = None  # it ended before the kill point
 
 
@@ -92,7 +94,7 @@ class Tally:
     integrity_ok: int = 0
     finished: int = 0
     finished_kept: int = 0
-    cut_after_text: int = 0  # kills after the first piece of the reply was emitted
+    cut_after_text: int = 0  # kills after the window had handled the reply's first piece
     partial_kept: int = 0  # ... whose reply row was there, marked interrupted
     failures: list[str] = field(default_factory=list)
 
@@ -122,15 +124,18 @@ def _check_restart(db_path: Path, finished: dict[int, tuple[str, str]], cut: Cut
             return
         conv = rows[cut.user_id][3]
         after = [(i, r) for i, r in rows.items() if i > cut.user_id and r[3] == conv]
-        if cut.streamed:
+        if cut.seen:
             tally.cut_after_text += 1
+            if not after:
+                tally.failures.append(f"the cut reply after {cut.user_id} was lost: the window "
+                                      f"had {cut.seen} piece(s) of {cut.streamed!r}")
         if len(after) > 1:
             tally.failures.append(f"more than one reply row after {cut.user_id}: {after}")
         elif after:
             _, (role, content, status, _) = after[0]
             if role == "assistant" and status == "interrupted" and content \
                     and cut.streamed.startswith(content):
-                tally.partial_kept += 1
+                tally.partial_kept += 1 if cut.seen else 0
             else:
                 tally.failures.append(f"cut reply saved wrong: {after[0]}, streamed "
                                       f"{cut.streamed!r}")
@@ -143,7 +148,7 @@ def _trial(child: Child, kill_at: int, finished: dict[int, tuple[str, str]]) -> 
     sent = child.expect("sent")
     finished[sent["id"]] = ("user", sent["text"])
     ev = child.next()
-    while ev is not None and ev["event"] == "token":
+    while ev is not None and ev["event"] in ("token", "seen"):
         ev = child.next()
     if ev is None or ev["event"] != "done" or not ev["ok"]:
         pytest.fail(f"the first turn did not finish: {ev!r}\n" + child.log.read_text()[-2000:])
@@ -160,6 +165,8 @@ def _trial(child: Child, kill_at: int, finished: dict[int, tuple[str, str]]) -> 
                 break
         elif ev["event"] == "token" and cut is not None:
             cut.streamed = ev["text"]
+        elif ev["event"] == "seen" and cut is not None:
+            cut.seen = ev["n"]
             if ev["n"] >= kill_at:
                 break
         elif ev["event"] == "done" and cut is not None:
@@ -210,6 +217,7 @@ def test_kill_9_mid_reply_loses_nothing_that_was_saved(
     assert not tally.failures, "\n".join(tally.failures)
     assert tally.trials == TRIALS and tally.integrity_ok == TRIALS
     assert tally.finished_kept == tally.finished >= 3 * TRIALS
+    assert tally.partial_kept == tally.cut_after_text > 0
 
 
 def test_sigterm_mid_reply_saves_the_whole_streamed_part_as_stopped(
@@ -224,9 +232,10 @@ def test_sigterm_mid_reply_saves_the_whole_streamed_part_as_stopped(
     assert ev is not None
     first_reply = ev["id"]
     cut = Cut(child.expect("sent")["id"])
-    while (ev := child.next()) is not None and ev["event"] == "token":
-        cut.streamed = ev["text"]
-        if ev["n"] >= 5:
+    while (ev := child.next()) is not None and ev["event"] in ("token", "seen"):
+        if ev["event"] == "token":
+            cut.streamed = ev["text"]
+        elif ev["n"] >= 5:
             break
     assert cut.streamed, f"no reply to cut: {ev!r}"
     child.proc.send_signal(signal.SIGTERM)
