@@ -457,8 +457,9 @@ def test_the_reply_row_is_written_while_it_streams_then_finished(
     assert app.store.message_count() == 2  # updated in place, never a second row
 
 
+@pytest.mark.parametrize("how", ["quit", "close"])
 def test_quitting_mid_reply_saves_what_was_streamed_as_stopped(
-        qtbot: Any, make_app: Any, fake_engine: FakeEngine) -> None:
+        qtbot: Any, make_app: Any, fake_engine: FakeEngine, how: str) -> None:
     fake_engine.block_after = 3
     app = _ready(qtbot, make_app, fake_engine)
     rec = make_recorder(app.client.worker, app.window.chat.chips)
@@ -466,7 +467,11 @@ def test_quitting_mid_reply_saves_what_was_streamed_as_stopped(
     app.window.send()
     qtbot.waitUntil(lambda: len(rec.pieces) == 3)
     path = app.store.path
-    app.quit()  # what the tray's Quit, SIGTERM and closing the window all call
+    if how == "quit":
+        app.quit()  # what the tray's Quit and SIGTERM call
+    else:
+        app.window.close()  # no tray here: closing the window quits
+        assert app._quitting
 
     store = ConversationStore(path)
     [conv] = store.conversations()
@@ -536,3 +541,25 @@ def test_a_store_failure_mid_turn_is_shown_not_ready(
     with qtbot.waitSignal(win.turnFinished):
         win.send()  # the lock is gone: the same text goes through
     assert win.state_label.text() == "Ready."
+
+
+def test_a_newer_database_is_left_alone_and_the_app_still_runs(
+        qtbot: Any, make_app: Any, fake_engine: FakeEngine) -> None:
+    db = paths.conversations_db()
+    store = ConversationStore(db)
+    store.create("from the future")
+    store.close()
+    raw = sqlite3.connect(str(db))
+    raw.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 5}")
+    raw.close()
+    before = db.read_bytes()
+
+    app = _ready(qtbot, make_app, fake_engine)
+    assert app.store_box is not None and "newer version" in app.store_box.text()
+    assert app.window.sidebar.count() == 0
+    with qtbot.waitSignal(app.window.turnFinished):
+        app.window.input.setPlainText("still works")
+        app.window.send()
+    assert app.store.message_count() == 2  # kept in memory for this session only
+    app.quit()
+    assert db.read_bytes() == before
