@@ -83,6 +83,14 @@ class SingleInstance(QObject):
         if self.lock is None or self.lock.tryLock(0):
             self.listen()
             return True
+        if self.lock.error() != QLockFile.LockError.LockFailedError:
+            # No lock file can be made (a read-only folder): run, as before the lock existed.
+            log.warning("Cannot create %s (%s): not checking for another instance",
+                        self.lock.fileName(), self.lock.error().name)
+            if self.notify_running():
+                return False
+            self.listen()
+            return True
         log.info("Another instance holds %s", self.lock.fileName())
         deadline = QDeadlineTimer(notify_for_ms)
         while not deadline.hasExpired():  # it may still be starting: it listens once it is up

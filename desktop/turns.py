@@ -234,10 +234,12 @@ class Turns(QObject):
 
     def _finish_row(self, turn: _Turn, text: str, status: str, stats: ReplyStats | None,
                     reason: str | None = None) -> None:
-        """The reply's last write: its whole text, status, stop reason and token counts."""
+        """The reply's last write: its whole text, status, stop reason and token counts.
+
+        Tried even after a failed write in this turn (a lock held too long may be gone now);
+        the turn's end state still says that something failed.
+        """
         self._save_timer.stop()
-        if turn.store_error is not None:
-            return
         content = turn.base_text + text
         if turn.reply_id is None:
             if not text.strip() or self._gone(turn):
