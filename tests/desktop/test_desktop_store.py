@@ -374,6 +374,18 @@ def test_a_damaged_header_is_kept_aside_and_a_fresh_file_started(tmp_path: Path)
     _check_set_aside(path, damaged)
 
 
+def test_a_damaged_schema_page_is_kept_aside_and_a_fresh_file_started(tmp_path: Path) -> None:
+    path = tmp_path / "conversations.sqlite3"
+    _filled(path)
+    with path.open("r+b") as f:  # page 1 after the 100-byte header: the schema's b-tree
+        f.seek(100)
+        f.write(b"\xff" * 400)
+    damaged = path.read_bytes()
+    with pytest.raises(ConversationsDamaged):
+        ConversationStore(path)
+    _check_set_aside(path, damaged)
+
+
 def test_damage_in_the_middle_is_found_at_open(tmp_path: Path) -> None:
     path = tmp_path / "conversations.sqlite3"
     _filled(path)
