@@ -75,6 +75,25 @@ STRINGS: dict[str, tuple[str, str]] = {
     "chat.continue_tip": ("Write more of this reply", "接着写完这条回复"),
     "chat.you": ("You", "你"),
     "chat.assistant": ("Assistant", "助手"),
+    "chat.interrupted": ("(interrupted: the app closed before this reply ended)",
+                         "（已中断：回复结束前应用已关闭）"),
+    "chat.failed": ("(this reply failed)", "（此回复失败）"),
+    # the conversations file
+    "store.damaged": ("The conversations file was damaged and could not be read. It was kept "
+                      "as {path} and a new, empty one was started.",
+                      "对话文件已损坏，无法读取。旧文件已保留为 {path}，"
+                      "并已新建一个空的对话文件。"),
+    "store.too_new": ("The conversations file {path} was saved by a newer version of Qwen "
+                      "All-in-One and was left untouched. Update the app to see those "
+                      "conversations; messages of this session are not saved.",
+                      "对话文件 {path} 由更新版本的 Qwen 全能助手保存，未作任何改动。"
+                      "请更新应用以查看这些对话；本次会话的消息不会保存。"),
+    "store.unavailable": ("The conversations file {path} could not be opened ({error}). "
+                          "Messages of this session are not saved.",
+                          "无法打开对话文件 {path}（{error}）。本次会话的消息不会保存。"),
+    "state.store_failed": ("Conversations could not be read or saved: {error}. Restart the app; "
+                           "a damaged file is kept aside and a new one started.",
+                           "无法读取或保存对话：{error}。请重启应用；损坏的文件会被保留，并新建一个。"),
     # tray
     "tray.quick": ("Quick mood check…", "快速情绪判断…"),
     "tray.open": ("Open window", "打开窗口"),
