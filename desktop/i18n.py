@@ -75,6 +75,13 @@ STRINGS: dict[str, tuple[str, str]] = {
     "chat.continue_tip": ("Write more of this reply", "接着写完这条回复"),
     "chat.you": ("You", "你"),
     "chat.assistant": ("Assistant", "助手"),
+    "chat.show_all": ("Show all ({size})", "显示全部（{size}）"),
+    "chat.show_all_tip": ("This message is long: the bubble shows its beginning. Open the whole "
+                          "text in a window.",
+                          "这条消息很长，气泡里只显示开头。在窗口中打开全文。"),
+    "chat.copy": ("Copy", "复制"),
+    "chat.copy_tip": ("Copy the whole message", "复制整条消息"),
+    "chat.full_title": ("Whole message ({size})", "整条消息（{size}）"),
     # tray
     "tray.quick": ("Quick mood check…", "快速情绪判断…"),
     "tray.open": ("Open window", "打开窗口"),
