@@ -9,7 +9,7 @@ A huge message shows only its beginning, with "Show all" and "Copy" (long_text.p
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QSize, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
@@ -38,9 +38,47 @@ CHIP_STYLE = {
 }
 
 
-def plain_label(text: str = "") -> QLabel:
+class BodyLabel(QLabel):
+    """A message's text: its size hints need one layout at a typical width, not QLabel's three.
+
+    QLabel's own hints also lay the text out at width 0 (one word per line: for 4,000 Chinese
+    characters, 4,000 lines), about half a second per bubble; the layout then asks
+    heightForWidth at the real width anyway. And the layouts ask heightForWidth for a few
+    widths in turn (scroll bar shown or not), which QLabel does not remember: this does.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._heights: dict[int, int] = {}
+
+    def setText(self, text: str) -> None:
+        self._heights.clear()
+        super().setText(text)
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() in (QEvent.Type.FontChange, QEvent.Type.StyleChange):
+            self._heights.clear()
+        super().changeEvent(event)
+
+    def heightForWidth(self, width: int) -> int:
+        height = self._heights.get(width)
+        if height is None:
+            height = self._heights[width] = super().heightForWidth(width)
+        return height
+
+    def minimumSizeHint(self) -> QSize:
+        fm = self.fontMetrics()
+        return QSize(fm.averageCharWidth() * 8, fm.height())
+
+    def sizeHint(self) -> QSize:
+        width = self.fontMetrics().averageCharWidth() * 80  # as QLabel guesses a wrapped width
+        margins = self.contentsMargins()
+        return QSize(width + margins.left() + margins.right(), self.heightForWidth(width))
+
+
+def plain_label(text: str = "", cls: type[QLabel] = QLabel) -> QLabel:
     """A QLabel that can never interpret markup or follow links."""
-    label = QLabel()
+    label = cls()
     label.setTextFormat(Qt.TextFormat.PlainText)
     label.setOpenExternalLinks(False)
     label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -74,7 +112,7 @@ class MessageBubble(QFrame):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(12, 8, 12, 8)
         layout.setSpacing(4)
-        self.body = plain_label()
+        self.body = plain_label(cls=BodyLabel)
         self.body.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)
         layout.addWidget(self.body)
         layout.addLayout(self._build_more_row())
