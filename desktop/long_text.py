@@ -22,8 +22,9 @@ from PySide6.QtWidgets import (
 
 from qwen_aio.desktop.i18n import Translator, human_bytes
 
-PREVIEW_CHARS = 4000  # a bubble lays out at most this many characters...
-PREVIEW_LINES = 60  # ...and this many lines
+PREVIEW_CHARS = 3000  # a bubble lays out at most this many characters...
+PREVIEW_LINES = 40  # ...and this many lines
+TIDY_CUT = 300  # a cut by characters moves back to a line end or space within this many
 LONG_RUN = 60  # a run of characters with no break point longer than this gets soft breaks
 VIEWER_LINE = 10_000  # the viewer shows longer lines in pieces of this size
 
@@ -40,6 +41,10 @@ def preview_of(text: str) -> tuple[str, bool]:
             break
     else:
         head = head[:end]
+    if len(head) == PREVIEW_CHARS < len(text):  # cut by characters: end at a line or word
+        tidy = max(head.rfind("\n"), head.rfind(" "))
+        if tidy >= PREVIEW_CHARS - TIDY_CUT:
+            head = head[:tidy].rstrip()
     return head, len(head) < len(text)
 
 

@@ -239,6 +239,9 @@ def test_preview_bounds_characters_and_lines() -> None:
     assert cut and head.count("\n") == PREVIEW_LINES - 1 and many_lines.startswith(head)
     head, cut = preview_of("z" * (PREVIEW_CHARS + 1))
     assert cut and len(head) == PREVIEW_CHARS
+    words = "word " * PREVIEW_CHARS
+    head, cut = preview_of(words)
+    assert cut and head.endswith("word") and PREVIEW_CHARS - 300 <= len(head) < PREVIEW_CHARS
     wrapped = soft_wrapped("a" * 200 + " b " + "c" * 10)
     assert wrapped.replace("\u200b", "") == "a" * 200 + " b " + "c" * 10
     assert all(len(run) <= 60 for run in wrapped.replace("\u200b", " ").split())
