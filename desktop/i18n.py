@@ -82,6 +82,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "chat.copy": ("Copy", "复制"),
     "chat.copy_tip": ("Copy the whole message", "复制整条消息"),
     "chat.full_title": ("Whole message ({size})", "整条消息（{size}）"),
+    "chat.close": ("Close", "关闭"),
     "input.pasted": ("Pasted text, {size}: it is sent after what you type. If it is longer "
                      "than the model can read, only its start and end are read.",
                      "已粘贴的文本（{size}）：会接在你输入的内容之后发送。如果超出模型能读取的"

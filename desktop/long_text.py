@@ -89,6 +89,7 @@ class FullTextDialog(QDialog):
         self.view.setWordWrapMode(QTextOption.WrapMode.WrapAtWordBoundaryOrAnywhere)
         self.view.setPlainText(viewer_text(text))
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons.button(QDialogButtonBox.StandardButton.Close).setText(tr("chat.close"))
         self.copy_button = QPushButton(tr("chat.copy"))
         self.copy_button.setObjectName("copyFullText")
         buttons.addButton(self.copy_button, QDialogButtonBox.ButtonRole.ActionRole)

@@ -17,6 +17,7 @@ import pytest
 from desktop_fakes import FakeEngine
 from PySide6.QtCore import QMimeData, Qt, QTimer
 from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QPushButton
 
 from qwen_aio.desktop.app import DesktopApp
 from qwen_aio.desktop.long_text import (
@@ -229,6 +230,10 @@ def test_the_paste_bar_speaks_chinese(qtbot: Any, make_app: Any) -> None:
     paste(app, "好" * (PASTE_HELD_CHARS + 1))
     assert "已粘贴的文本" in app.window.pasted_label.text()
     assert app.window.pasted_remove.text() == "移除"
+    viewer = app.window.show_pasted()
+    assert viewer.copy_button.text() == "复制" and "整条消息" in viewer.windowTitle()
+    assert "关闭" in [b.text() for b in viewer.findChildren(QPushButton)]
+    viewer.close()
 
 
 def test_preview_bounds_characters_and_lines() -> None:
