@@ -20,6 +20,7 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QPushButton
 
 from qwen_aio.desktop.app import DesktopApp
+from qwen_aio.desktop.backend import ResolvedModel
 from qwen_aio.desktop.long_text import (
     PREVIEW_CHARS,
     PREVIEW_LINES,
@@ -29,6 +30,7 @@ from qwen_aio.desktop.long_text import (
     viewer_text,
 )
 from qwen_aio.desktop.window_layout import PASTE_HELD_CHARS
+from qwen_aio.foundation.settings import Settings
 
 MB = 1_000_000
 HUGE = {  # no white space at either end: Send strips it
@@ -252,3 +254,31 @@ def test_preview_bounds_characters_and_lines() -> None:
     assert all(len(run) <= 60 for run in wrapped.replace("\u200b", " ").split())
     assert viewer_text("q" * 25_000).split("\n") == ["q" * 10_000] * 2 + ["q" * 5_000]
     assert viewer_text(short) == short
+
+
+def test_a_huge_paste_through_the_real_model(qtbot: Any, make_app: Any, model_path: Path,
+                                             stalls: Any) -> None:
+    """The engine reads the start and end of what fits, says so, and the window stays usable."""
+    settings = Settings(threads=2, n_ctx=512)  # the smallest window: the least prompt to read
+    settings.reply_tokens = {"short": 16, "normal": 48, "long": 400}
+    settings.reply_length = "short"
+    settings.save()
+    app = make_app(resolver=lambda s, r: ResolvedModel(None, model_path, "Qwen2.5-Coder-0.5B"))
+    win = app.window
+    qtbot.waitUntil(lambda: app.client.model_loaded, timeout=120_000)
+    line = "16:40:{:02d} ERROR storage: write failed (No space left on device), retrying\n"
+    log = "".join(line.format(i % 60) for i in range(900)).strip()  # about 63 KB
+    with stalls("send_real"), qtbot.waitSignal(win.turnFinished, timeout=300_000) as done:
+        paste(app, log)
+        win.input.insertPlainText("Why does my app keep failing?")
+        win.send()
+    _, reply, stats = done.args
+    assert stats is not None, win.state_label.text()  # None: the turn failed
+    sent = "Why does my app keep failing?\n\n" + log
+    user = win.chat.bubbles[0]
+    assert user.text == sent and user.is_preview and len(laid_out(user)) <= SHOWN_MAX
+    assert user.chip_text().startswith(("😄 Positive", "😞 Negative"))
+    assert app.store.messages(win.current_id)[0].content == sent  # type: ignore[arg-type]
+    assert reply.strip() and win.chat.bubbles[1].text == reply
+    assert any("too long for the context window" in n for n in stats.notices)
+    assert "too long for the context window" in win.statusBar().currentMessage()
