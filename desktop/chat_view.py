@@ -22,13 +22,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from qwen_aio.desktop.i18n import Translator
+from qwen_aio.desktop.i18n import Translator, human_bytes
 from qwen_aio.desktop.long_text import (
     FullTextDialog,
     copy_text,
     preview_of,
-    size_of,
     soft_wrapped,
+    utf8_size,
 )
 
 CHIP_STYLE = {
@@ -101,6 +101,7 @@ class MessageBubble(QFrame):
         self._tr = tr
         self._parts = [text]  # the whole text, joined when asked: streaming stays linear
         self._joined: str | None = text
+        self._bytes = utf8_size(text)
         self._cut = False  # the body shows only the beginning (the preview)
         self._shown: str | None = None  # what the body holds now
         self.viewer: FullTextDialog | None = None
@@ -213,6 +214,7 @@ class MessageBubble(QFrame):
         stays as it is and only the size on "Show all" follows."""
         self._parts.append(piece)
         self._joined = None
+        self._bytes += utf8_size(piece)
         if self._cut:
             self._show_size()
         else:
@@ -220,6 +222,7 @@ class MessageBubble(QFrame):
 
     def set_text(self, text: str) -> None:
         self._parts, self._joined = [text], text
+        self._bytes = utf8_size(text)
         self._render()
 
     def mark_stopped(self) -> None:
@@ -244,7 +247,7 @@ class MessageBubble(QFrame):
             self._show_size()
 
     def _show_size(self) -> None:
-        size = size_of(self.text)
+        size = human_bytes(self._bytes)
         if size != self._size_shown:
             self._size_shown = size
             self.show_all_button.setText(self._tr("chat.show_all", size=size))

@@ -54,9 +54,13 @@ def soft_wrapped(text: str) -> str:
     return _RUN.sub(lambda m: m.group(0) + "\u200b", text)
 
 
+def utf8_size(text: str) -> int:
+    return len(text.encode("utf-8", "surrogatepass"))
+
+
 def size_of(text: str) -> str:
     """The size a person recognises: UTF-8 bytes, as the file would be."""
-    return human_bytes(len(text.encode("utf-8", "surrogatepass")))
+    return human_bytes(utf8_size(text))
 
 
 def copy_text(text: str) -> None:
