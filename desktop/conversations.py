@@ -18,7 +18,7 @@ from PySide6.QtWidgets import QInputDialog, QListWidgetItem, QMessageBox
 from qwen_aio.desktop.chat_view import MessageBubble, plain_label
 from qwen_aio.desktop.file_dialogs import ask_markdown_path
 from qwen_aio.desktop.i18n import STRINGS
-from qwen_aio.desktop.store import ConversationStore
+from qwen_aio.desktop.store import ConversationStore, StoredMessage
 from qwen_aio.desktop.window_layout import WindowLayout
 from qwen_aio.foundation.errors import ConversationsUnavailable
 
@@ -93,7 +93,8 @@ class Conversations(QObject):
         self.current_id = conversation_id
         chat = self.view.chat
         chat.clear()
-        for m in self.store.messages(conversation_id):
+        messages = self.store.messages(conversation_id)
+        for m in messages:
             bubble = chat.add(m.role, m.content, m.id)
             if m.role == "user":
                 bubble.set_mood(m.mood_label, m.mood_confidence, m.mood_corrected)
@@ -103,7 +104,7 @@ class Conversations(QObject):
                     bubble.mark_stopped()
                 if m.status in NOTES:
                     _add_note(bubble, self.view.tr(NOTES[m.status]))
-        self.refresh_timeline()
+        self.refresh_timeline(messages)
         self.opened.emit()
         sidebar = self.view.sidebar
         for i in range(sidebar.count()):
@@ -184,12 +185,14 @@ class Conversations(QObject):
         self.view.statusBar().showMessage(self.view.tr("win.exported", path=str(path)), 5000)
         return path
 
-    def refresh_timeline(self) -> None:
+    def refresh_timeline(self, messages: list[StoredMessage] | None = None) -> None:
+        """The open conversation's moods (from `messages` when the caller has just read them)."""
         points: list[tuple[str, float]] = []
         if self.current_id is not None:
+            if messages is None:
+                messages = self.store.messages(self.current_id)
             points = [(m.mood_label, m.mood_confidence if m.mood_confidence is not None else 0.5)
-                      for m in self.store.messages(self.current_id)
-                      if m.role == "user" and m.mood_label]
+                      for m in messages if m.role == "user" and m.mood_label]
         self.view.timeline.set_points(points)
 
 
@@ -204,5 +207,5 @@ def _add_note(bubble: MessageBubble, text: str) -> None:
 
 
 def _title_from(text: str) -> str:
-    line = " ".join(text.split())
+    line = " ".join(text.strip()[:200].split())  # a 1 MB message needs only its start
     return line if len(line) <= 40 else line[:39] + "…"

@@ -94,6 +94,20 @@ STRINGS: dict[str, tuple[str, str]] = {
     "state.store_failed": ("Conversations could not be read or saved: {error}. Restart the app; "
                            "a damaged file is kept aside and a new one started.",
                            "无法读取或保存对话：{error}。请重启应用；损坏的文件会被保留，并新建一个。"),
+    "chat.show_all": ("Show all ({size})", "显示全部（{size}）"),
+    "chat.show_all_tip": ("This message is long: the bubble shows its beginning. Open the whole "
+                          "text in a window.",
+                          "这条消息很长，气泡里只显示开头。在窗口中打开全文。"),
+    "chat.copy": ("Copy", "复制"),
+    "chat.copy_tip": ("Copy the whole message", "复制整条消息"),
+    "chat.full_title": ("Whole message ({size})", "整条消息（{size}）"),
+    "chat.close": ("Close", "关闭"),
+    "input.pasted": ("Pasted text, {size}: it is sent after what you type. If it is longer "
+                     "than the model can read, only its start and end are read.",
+                     "已粘贴的文本（{size}）：会接在你输入的内容之后发送。如果超出模型能读取的"
+                     "长度，只会读取开头和结尾。"),
+    "input.pasted_show": ("Show", "查看"),
+    "input.pasted_remove": ("Remove", "移除"),
     # tray
     "tray.quick": ("Quick mood check…", "快速情绪判断…"),
     "tray.open": ("Open window", "打开窗口"),

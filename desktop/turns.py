@@ -88,7 +88,7 @@ class Turns(QObject):
     # --- starting a turn --------------------------------------------------------------------
 
     def send(self) -> None:
-        text = self.view.input.toPlainText().strip()
+        text = self.view.input.message()
         if not text:
             return
         if self.client.busy:
@@ -106,7 +106,7 @@ class Turns(QObject):
             self._set_state("state.store_failed", error=exc.reason)
             return
         bubble = self.view.chat.add("user", text, stored.id)
-        self.view.input.clear()
+        self.view.input.clear_message()
         rid = self.client.send(history, text, max_tokens=self.settings.reply_limit(),
                                system_prompt=self.settings.system_prompt or None)
         self._turn = _Turn(rid, conversation_id, stored.id, bubble)
