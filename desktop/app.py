@@ -12,27 +12,35 @@ import signal
 import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import psutil
-from PySide6.QtCore import QLocale, QObject, QTimer, Signal
+from PySide6.QtCore import QDeadlineTimer, QLocale, QLockFile, QObject, QThread, QTimer, Signal
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtNetwork import QLocalServer, QLocalSocket
-from PySide6.QtWidgets import QApplication, QDialog, QSystemTrayIcon
+from PySide6.QtWidgets import QApplication, QDialog, QMessageBox, QSystemTrayIcon
 
 from qwen_aio.desktop import backend
 from qwen_aio.desktop.backend import MoodResult, ResolvedModel
 from qwen_aio.desktop.i18n import Translator, resolve_language
 from qwen_aio.desktop.icons import app_icon
 from qwen_aio.desktop.main_window import MainWindow
+from qwen_aio.desktop.model_check import ModelCheck
 from qwen_aio.desktop.options import add_window_options
 from qwen_aio.desktop.settings_dialog import SettingsDialog, needs_reload
 from qwen_aio.desktop.setup_dialog import Downloader, SetupDialog
-from qwen_aio.desktop.store import ConversationStore
+from qwen_aio.desktop.store import Opened, open_store
 from qwen_aio.desktop.tray import QuickMoodPopup, TrayController
 from qwen_aio.desktop.worker import EngineClient, EngineFactory
 from qwen_aio.engine.text import normalize
 from qwen_aio.foundation import paths
-from qwen_aio.foundation.errors import ModelNotFound, QwenAioError
+from qwen_aio.foundation.errors import (
+    ConversationsDamaged,
+    ConversationsTooNew,
+    ConversationsUnavailable,
+    ModelNotFound,
+    QwenAioError,
+)
 from qwen_aio.foundation.logs import setup_logging
 from qwen_aio.foundation.settings import Settings
 
@@ -47,15 +55,51 @@ def server_name() -> str:
     return "qwen-aio-" + hashlib.sha1(key.encode()).hexdigest()[:12]
 
 
+def instance_lock_path() -> Path:
+    """The lock file that makes one app per data folder (QWEN_AIO_HOME moves it too)."""
+    return paths.data_dir() / "qwen-aio.lock"
+
+
 class SingleInstance(QObject):
-    """A second launch tells the first one to raise its window, then exits."""
+    """A second launch tells the first one to raise its window, then exits.
+
+    The QLockFile decides who is first, not the socket: a first instance that is busy or still
+    starting (not yet listening) keeps its place, and a second launch never removes its socket.
+    A lock left by a crashed run (its process is gone) is taken over by the next start.
+    """
 
     activated = Signal()
 
-    def __init__(self, name: str, parent: QObject | None = None) -> None:
+    def __init__(self, name: str, lock_path: Path | None = None,
+                 parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.name = name
         self.server: QLocalServer | None = None
+        self.lock = QLockFile(str(lock_path)) if lock_path is not None else None
+        if self.lock is not None:
+            self.lock.setStaleLockTime(0)  # never by age: only a dead owner makes it stale
+
+    def acquire(self, notify_for_ms: int = 5000) -> bool:
+        """True: this is the one instance (it now listens). False: another runs and was told."""
+        if self.lock is None or self.lock.tryLock(0):
+            self.listen()
+            return True
+        if self.lock.error() != QLockFile.LockError.LockFailedError:
+            # No lock file can be made (a read-only folder): run, as before the lock existed.
+            log.warning("Cannot create %s (%s): not checking for another instance",
+                        self.lock.fileName(), self.lock.error().name)
+            if self.notify_running():
+                return False
+            self.listen()
+            return True
+        log.info("Another instance holds %s", self.lock.fileName())
+        deadline = QDeadlineTimer(notify_for_ms)
+        while not deadline.hasExpired():  # it may still be starting: it listens once it is up
+            if self.notify_running():
+                return False
+            QThread.msleep(200)
+        log.warning("The running instance did not answer; not starting a second one")
+        return False
 
     def notify_running(self, timeout_ms: int = 500) -> bool:
         sock = QLocalSocket()
@@ -80,6 +124,8 @@ class SingleInstance(QObject):
         if self.server is not None:
             self.server.close()
             self.server = None
+        if self.lock is not None and self.lock.isLocked():
+            self.lock.unlock()
 
     def _on_connection(self) -> None:
         assert self.server is not None
@@ -108,7 +154,14 @@ class DesktopApp(QObject):
         self._told_tray = False
         self._last_mood: MoodResult | None = None  # what the tray icon shows
         self.tr = Translator(resolve_language(language or settings.language, self._locale))
-        self.store = ConversationStore(paths.conversations_db())
+        self.opened_store = open_store(paths.conversations_db())
+        self.store = self.opened_store.store
+        self.store_notice = self._store_notice(self.opened_store)
+        self.store_box: QMessageBox | None = None
+        try:
+            self.store.recover_interrupted()  # one instance: a "streaming" row is a crash's
+        except ConversationsUnavailable as exc:
+            self.store_notice = self.store_notice or str(exc)
         self.client = EngineClient(engine_factory)
         tray_ok = use_tray and QSystemTrayIcon.isSystemTrayAvailable()
         self.window = MainWindow(settings, self.store, self.client, self.tr,
@@ -116,6 +169,8 @@ class DesktopApp(QObject):
         self.quick = QuickMoodPopup(self.client, self.tr)
         self.tray: TrayController | None = TrayController(self.tr) if tray_ok else None
         self.setup_dialog: SetupDialog | None = None
+        self.model_check = ModelCheck(self.client.worker.loaded, self.tr, self.window)
+        self.model_check.redownloadRequested.connect(self.run_setup)
         self.window.closed.connect(self.quit)
         self.window.hiddenToTray.connect(self._on_hidden_to_tray)
         self.window.settingsRequested.connect(self.open_settings)
@@ -133,7 +188,31 @@ class DesktopApp(QObject):
         log.info("Window shown %.0f ms after the process started", _ms_since_process_start())
         if self.tray is not None:
             self.tray.show()
+        if self.store_notice:
+            self._show_store_notice(self.store_notice)
         QTimer.singleShot(0, self.ensure_model)
+
+    # --- the conversations file -------------------------------------------------------------
+
+    def _store_notice(self, opened: Opened) -> str:
+        """What the person must know about the conversations file ("" when all is well)."""
+        problem = opened.problem
+        if isinstance(problem, ConversationsDamaged) and opened.moved_to is not None:
+            return self.tr("store.damaged", path=str(opened.moved_to))
+        if isinstance(problem, ConversationsTooNew):
+            return self.tr("store.too_new", path=problem.path)
+        if isinstance(problem, ConversationsUnavailable):
+            return self.tr("store.unavailable", path=problem.path, error=problem.reason)
+        return ""
+
+    def _show_store_notice(self, text: str) -> None:
+        """A message box that does not block start-up (the model loads meanwhile)."""
+        self.window.statusBar().showMessage(text, 60000)
+        box = QMessageBox(QMessageBox.Icon.Warning, self.tr("app.title"), text,
+                          QMessageBox.StandardButton.Ok, self.window)
+        box.setObjectName("storeNotice")
+        box.open()
+        self.store_box = box
 
     def ensure_model(self) -> None:
         try:
@@ -150,6 +229,7 @@ class DesktopApp(QObject):
         if choice.notice:
             self.window.statusBar().showMessage(choice.notice, 15000)
         self.window.set_model_loading(choice.title)
+        self.model_check.expect(choice.id)  # its full checksum, in the background once loaded
         self.client.load(choice, copy.deepcopy(self.settings))
 
     # --- dialogs ----------------------------------------------------------------------------
@@ -221,6 +301,7 @@ class DesktopApp(QObject):
         self._quitting = True
         if self.setup_dialog is not None:
             self.setup_dialog.stop_thread()
+        self.model_check.stop()
         self.client.stop()
         self.window.force_quit = True
         self.window.hide()
@@ -249,7 +330,7 @@ def _parse(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
     return parser.parse_known_args(argv)
 
 
-def _quit_on_signals(desktop: DesktopApp) -> None:
+def quit_on_signals(desktop: DesktopApp) -> None:
     """Ctrl+C or a logout's SIGTERM: stop the worker cleanly instead of dying mid-write."""
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: QTimer.singleShot(0, desktop.quit))
@@ -270,11 +351,10 @@ def main(argv: list[str] | None = None) -> int:
     qapp.setQuitOnLastWindowClosed(False)  # the tray may keep running; quitting is explicit
     qapp.setWindowIcon(app_icon())
 
-    single = SingleInstance(server_name())
-    if single.notify_running():
-        log.info("Already running: asked the running window to come forward")
+    single = SingleInstance(server_name(), instance_lock_path())
+    if not single.acquire():
+        log.warning("Qwen All-in-One is already running: asked its window to come forward")
         return 0
-    single.listen()
 
     settings = Settings.load()
     if args.threads:
@@ -283,7 +363,7 @@ def main(argv: list[str] | None = None) -> int:
                          language=args.lang)
     single.activated.connect(desktop.window.show_and_raise)
     desktop.finished.connect(qapp.quit)
-    _quit_on_signals(desktop)
+    quit_on_signals(desktop)
     desktop.start()
     try:
         return int(qapp.exec())

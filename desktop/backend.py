@@ -19,7 +19,8 @@ log = logging.getLogger(__name__)
 __all__ = [
     "CancelToken", "Message", "MoodResult", "ReplyStats", "EngineLike", "ReplyStreamLike",
     "ResolvedModel", "Progress", "load_engine", "resolve_model", "download_model",
-    "catalog_choices", "default_model_id", "fallback_model_id", "is_gguf",
+    "catalog_choices", "default_model_id", "fallback_model_id", "model_size", "is_gguf",
+    "verify_model_full",
 ]
 
 
@@ -105,6 +106,25 @@ def catalog_choices() -> list[tuple[str, str, bool]]:
     from qwen_aio.models.store import is_present
 
     return [(spec.id, spec.title, is_present(spec.id)) for spec in CATALOG.values()]
+
+
+def verify_model_full(model_id: str, cancel: threading.Event) -> Path:
+    """Hash a catalogue model in full (slow: off the UI thread); Cancelled once `cancel` is set."""
+    from qwen_aio.foundation.errors import Cancelled
+    from qwen_aio.models.store import verify_model
+
+    def between_chunks(_done: int, _total: int) -> None:
+        if cancel.is_set():
+            raise Cancelled()
+
+    return verify_model(model_id, full=True, progress=between_chunks).path
+
+
+def model_size(model_id: str) -> int | None:
+    """The catalogue's byte count for a model (None when only the hub knows it)."""
+    from qwen_aio.models.catalog import get_spec
+
+    return get_spec(model_id).size
 
 
 def is_gguf(path: Path) -> bool:

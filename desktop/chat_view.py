@@ -4,11 +4,12 @@ Text from the user and from the model goes into QLabels set to Qt.PlainText with
 interaction off, so nothing in a reply can run script, load an image or open a link.
 A mood chip is a flat button: clicking it (or Space when it has focus) asks to correct the
 label; a reply cut by the token limit shows a Continue button when it is the last message.
+A huge message shows only its beginning, with "Show all" and "Copy" (long_text.py).
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QSize, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
@@ -21,7 +22,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from qwen_aio.desktop.i18n import Translator
+from qwen_aio.desktop.i18n import Translator, human_bytes
+from qwen_aio.desktop.long_text import (
+    FullTextDialog,
+    copy_text,
+    preview_of,
+    soft_wrapped,
+    utf8_size,
+)
 
 CHIP_STYLE = {
     "Positive": "background:#dff5e3; color:#1b5e20; border:1px solid #9fd8a8;",
@@ -30,9 +38,47 @@ CHIP_STYLE = {
 }
 
 
-def plain_label(text: str = "") -> QLabel:
+class BodyLabel(QLabel):
+    """A message's text: its size hints need one layout at a typical width, not QLabel's three.
+
+    QLabel's own hints also lay the text out at width 0 (one word per line: for 4,000 Chinese
+    characters, 4,000 lines), about half a second per bubble; the layout then asks
+    heightForWidth at the real width anyway. And the layouts ask heightForWidth for a few
+    widths in turn (scroll bar shown or not), which QLabel does not remember: this does.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._heights: dict[int, int] = {}
+
+    def setText(self, text: str) -> None:
+        self._heights.clear()
+        super().setText(text)
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() in (QEvent.Type.FontChange, QEvent.Type.StyleChange):
+            self._heights.clear()
+        super().changeEvent(event)
+
+    def heightForWidth(self, width: int) -> int:
+        height = self._heights.get(width)
+        if height is None:
+            height = self._heights[width] = super().heightForWidth(width)
+        return height
+
+    def minimumSizeHint(self) -> QSize:
+        fm = self.fontMetrics()
+        return QSize(fm.averageCharWidth() * 8, fm.height())
+
+    def sizeHint(self) -> QSize:
+        width = self.fontMetrics().averageCharWidth() * 80  # as QLabel guesses a wrapped width
+        margins = self.contentsMargins()
+        return QSize(width + margins.left() + margins.right(), self.heightForWidth(width))
+
+
+def plain_label(text: str = "", cls: type[QLabel] = QLabel) -> QLabel:
     """A QLabel that can never interpret markup or follow links."""
-    label = QLabel()
+    label = cls()
     label.setTextFormat(Qt.TextFormat.PlainText)
     label.setOpenExternalLinks(False)
     label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -53,7 +99,12 @@ class MessageBubble(QFrame):
         self.role = role
         self.message_id = message_id  # the row in the store, once it is saved
         self._tr = tr
-        self._text = text
+        self._parts = [text]  # the whole text, joined when asked: streaming stays linear
+        self._joined: str | None = text
+        self._bytes = utf8_size(text)
+        self._cut = False  # the body shows only the beginning (the preview)
+        self._shown: str | None = None  # what the body holds now
+        self.viewer: FullTextDialog | None = None
         self.stopped = False
         self.stop_reason: str | None = None  # assistant messages: why the reply ended
         self.setObjectName("bubble_" + role)
@@ -62,9 +113,11 @@ class MessageBubble(QFrame):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(12, 8, 12, 8)
         layout.setSpacing(4)
-        self.body = plain_label(text)
+        self.body = plain_label(cls=BodyLabel)
         self.body.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)
         layout.addWidget(self.body)
+        layout.addLayout(self._build_more_row())
+        self._render()
         self.chip: QToolButton | None = None
         self.mood_label: str | None = None
         self.mood_confidence: float | None = None
@@ -111,22 +164,111 @@ class MessageBubble(QFrame):
 
     # --- text -------------------------------------------------------------------------------
 
+    def _build_more_row(self) -> QHBoxLayout:
+        """"Show all (1.2 MB)" and "Copy", shown only when the body holds a preview."""
+        link = ("QPushButton { background:transparent; color:#1565c0; border:none; "
+                "padding:0px 4px; text-decoration:underline; }")
+        self.show_all_button = QPushButton()
+        self.show_all_button.setObjectName("showAllButton")
+        self.show_all_button.setCursor(Qt.CursorShape.PointingHandCursor)
+        self.show_all_button.setStyleSheet(link)
+        self.show_all_button.clicked.connect(self.show_all)
+        self.copy_button = QPushButton()
+        self.copy_button.setObjectName("copyButton")
+        self.copy_button.setCursor(Qt.CursorShape.PointingHandCursor)
+        self.copy_button.setStyleSheet(link)
+        self.copy_button.clicked.connect(lambda: copy_text(self.text))
+        self._size_shown = ""
+        self._label_more_row()
+        row = QHBoxLayout()
+        row.addWidget(self.show_all_button)
+        row.addWidget(self.copy_button)
+        row.addStretch(1)
+        self.show_all_button.hide()
+        self.copy_button.hide()
+        return row
+
+    def _label_more_row(self) -> None:
+        tr = self._tr
+        self.show_all_button.setText(tr("chat.show_all", size=self._size_shown))
+        self.show_all_button.setToolTip(tr("chat.show_all_tip"))
+        self.copy_button.setText(tr("chat.copy"))
+        self.copy_button.setToolTip(tr("chat.copy_tip"))
+
+    # --- text -------------------------------------------------------------------------------
+
     @property
     def text(self) -> str:
-        return self._text
+        """The whole message (what is saved, sent and exported), not just what is shown."""
+        if self._joined is None:
+            self._joined = "".join(self._parts)
+            self._parts = [self._joined]
+        return self._joined
+
+    @property
+    def is_preview(self) -> bool:
+        return self._cut
 
     def append_text(self, piece: str) -> None:
-        self._text += piece
-        self.body.setText(self._text)
+        """A streamed piece: cheap however long the reply is; once the body holds a preview it
+        stays as it is and only the size on "Show all" follows."""
+        self._parts.append(piece)
+        self._joined = None
+        self._bytes += utf8_size(piece)
+        if self._cut:
+            self._show_size()
+        else:
+            self._render()
 
     def set_text(self, text: str) -> None:
-        self._text = text
-        self.body.setText(text)
+        self._parts, self._joined = [text], text
+        self._bytes = utf8_size(text)
+        self._render()
 
     def mark_stopped(self) -> None:
         self.stopped = True
-        suffix = self._tr("chat.stopped")
-        self.body.setText(f"{self._text} {suffix}" if self._text else suffix)
+        self._render()
+
+    def _render(self) -> None:
+        text = self.text
+        preview, self._cut = preview_of(text)
+        shown = soft_wrapped(preview)
+        if self._cut:
+            shown += " …"
+        if self.stopped:
+            suffix = self._tr("chat.stopped")
+            shown = f"{shown} {suffix}" if shown else suffix
+        if shown != self._shown:
+            self._shown = shown
+            self.body.setText(shown)
+        self.show_all_button.setVisible(self._cut)
+        self.copy_button.setVisible(self._cut)
+        if self._cut:
+            self._show_size()
+
+    def _show_size(self) -> None:
+        size = human_bytes(self._bytes)
+        if size != self._size_shown:
+            self._size_shown = size
+            self.show_all_button.setText(self._tr("chat.show_all", size=size))
+
+    def show_all(self) -> FullTextDialog:
+        """The whole text in a read-only viewer that lays out only what is on screen."""
+        if self.viewer is None or self.viewer.full_text != self.text:
+            if self.viewer is not None:
+                self.viewer.close()
+            viewer = FullTextDialog(self.text, self._tr, self.window())
+            viewer.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+            viewer.destroyed.connect(lambda: self._forget_viewer(viewer))
+            self.viewer = viewer
+        self.viewer.show()
+        self.viewer.raise_()
+        self.viewer.activateWindow()
+        return self.viewer
+
+    def _forget_viewer(self, viewer: FullTextDialog) -> None:
+        if self.viewer is viewer:
+            self.viewer = None
 
     def set_stop_reason(self, reason: str | None) -> None:
         """Why the reply ended; a cut one ("limit") shows the hint under its text."""
@@ -181,8 +323,9 @@ class MessageBubble(QFrame):
             self.cut_hint.setText(tr("chat.cut"))
             self.continue_button.setText(tr("chat.continue"))
             self.continue_button.setToolTip(tr("chat.continue_tip"))
-        if self.stopped:
-            self.mark_stopped()
+        self._label_more_row()
+        self._shown = None
+        self._render()
 
     def _style_chip(self, label: str | None) -> None:
         assert self.chip is not None

@@ -1,23 +1,45 @@
 """Conversation management: the sidebar list, and new / open / rename / delete / export.
 
 Works on the window's widgets (WindowLayout) and the SQLite store; which conversation is open
-(`current_id`) lives here.
+(`current_id`) lives here. A store that fails to read or write is shown in the state line
+(never a silent failure under "Ready.").
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any, TypeVar
 
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QInputDialog, QListWidgetItem, QMessageBox
 
+from qwen_aio.desktop.chat_view import MessageBubble, plain_label
 from qwen_aio.desktop.file_dialogs import ask_markdown_path
 from qwen_aio.desktop.i18n import STRINGS
-from qwen_aio.desktop.store import ConversationStore
+from qwen_aio.desktop.store import ConversationStore, StoredMessage
 from qwen_aio.desktop.window_layout import WindowLayout
+from qwen_aio.foundation.errors import ConversationsUnavailable
 
 DEFAULT_TITLES = set(STRINGS["win.new_title"])  # a new conversation's title, in any language
+NOTES = {"interrupted": "chat.interrupted", "failed": "chat.failed"}  # a reply's status -> note
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _shows_store_errors(method: F) -> F:
+    """For the person's actions: a failing store says so in the state line instead of raising."""
+
+    @functools.wraps(method)
+    def wrapper(self: Conversations, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(self, *args, **kwargs)
+        except ConversationsUnavailable as exc:
+            self._set_state("state.store_failed", error=exc.reason)
+            return None
+
+    return wrapper  # type: ignore[return-value]
 
 
 class Conversations(QObject):
@@ -35,6 +57,7 @@ class Conversations(QObject):
         view.sidebar.currentItemChanged.connect(self._on_sidebar_changed)
         view.sidebar.itemDoubleClicked.connect(lambda _i: self.rename())
 
+    @_shows_store_errors
     def reload_sidebar(self) -> None:
         sidebar = self.view.sidebar
         sidebar.blockSignals(True)
@@ -52,7 +75,11 @@ class Conversations(QObject):
         if item is not None:
             self.open(int(item.data(Qt.ItemDataRole.UserRole)))
 
+    @_shows_store_errors
     def new(self, title: str | None = None) -> int:
+        return self._new(title)
+
+    def _new(self, title: str | None = None) -> int:
         conv = self.store.create(title or self.view.tr("win.new_title"))
         self.current_id = conv.id
         self.reload_sidebar()
@@ -60,12 +87,14 @@ class Conversations(QObject):
         self.view.input.setFocus()
         return conv.id
 
+    @_shows_store_errors
     def open(self, conversation_id: int) -> None:
         """Show a saved conversation with its chips (a running reply keeps saving in the store)."""
         self.current_id = conversation_id
         chat = self.view.chat
         chat.clear()
-        for m in self.store.messages(conversation_id):
+        messages = self.store.messages(conversation_id)
+        for m in messages:
             bubble = chat.add(m.role, m.content, m.id)
             if m.role == "user":
                 bubble.set_mood(m.mood_label, m.mood_confidence, m.mood_corrected)
@@ -73,7 +102,9 @@ class Conversations(QObject):
                 bubble.set_stop_reason(m.stop_reason)
                 if m.stop_reason == "cancelled":
                     bubble.mark_stopped()
-        self.refresh_timeline()
+                if m.status in NOTES:
+                    _add_note(bubble, self.view.tr(NOTES[m.status]))
+        self.refresh_timeline(messages)
         self.opened.emit()
         sidebar = self.view.sidebar
         for i in range(sidebar.count()):
@@ -86,7 +117,7 @@ class Conversations(QObject):
     def ensure_open(self) -> int:
         """The open conversation, or a new one if none is open (or it was deleted)."""
         if self.current_id is None or self.store.get(self.current_id) is None:
-            self.new()
+            self._new()
         assert self.current_id is not None
         return self.current_id
 
@@ -98,6 +129,7 @@ class Conversations(QObject):
             self.store.rename(conv.id, _title_from(text))
             self.reload_sidebar()
 
+    @_shows_store_errors
     def rename(self, title: str | None = None) -> None:
         if self.current_id is None:
             return
@@ -114,6 +146,7 @@ class Conversations(QObject):
             self.store.rename(self.current_id, title)
             self.reload_sidebar()
 
+    @_shows_store_errors
     def delete(self, *, confirm: bool = True) -> None:
         if self.current_id is None:
             return
@@ -134,6 +167,7 @@ class Conversations(QObject):
         if rest:
             self.open(rest[0].id)
 
+    @_shows_store_errors
     def export(self, path: Path | None = None) -> Path | None:
         """The open conversation, with its moods, as Markdown (`path`, or one the person picks)."""
         if self.current_id is None:
@@ -151,15 +185,27 @@ class Conversations(QObject):
         self.view.statusBar().showMessage(self.view.tr("win.exported", path=str(path)), 5000)
         return path
 
-    def refresh_timeline(self) -> None:
+    def refresh_timeline(self, messages: list[StoredMessage] | None = None) -> None:
+        """The open conversation's moods (from `messages` when the caller has just read them)."""
         points: list[tuple[str, float]] = []
         if self.current_id is not None:
+            if messages is None:
+                messages = self.store.messages(self.current_id)
             points = [(m.mood_label, m.mood_confidence if m.mood_confidence is not None else 0.5)
-                      for m in self.store.messages(self.current_id)
-                      if m.role == "user" and m.mood_label]
+                      for m in messages if m.role == "user" and m.mood_label]
         self.view.timeline.set_points(points)
 
 
+def _add_note(bubble: MessageBubble, text: str) -> None:
+    """A short grey line under a saved reply that did not end normally (e.g. a crash)."""
+    note = plain_label(text)
+    note.setObjectName("replyNote")
+    note.setStyleSheet("color:#a15c00; font-size:11px;")
+    layout = bubble.layout()
+    if layout is not None:
+        layout.addWidget(note)
+
+
 def _title_from(text: str) -> str:
-    line = " ".join(text.split())
+    line = " ".join(text.strip()[:200].split())  # a 1 MB message needs only its start
     return line if len(line) <= 40 else line[:39] + "…"

