@@ -100,8 +100,7 @@ class ModelCheck(QObject):
         thread.started.connect(worker.run)
         worker.checked.connect(self._on_checked)
         worker.finished.connect(thread.quit)
-        worker.finished.connect(worker.deleteLater)
-        thread.finished.connect(thread.deleteLater)
+        # No deleteLater: Python owns both, and drops them only once the thread has ended.
         thread.finished.connect(self._on_thread_finished)
         self._thread, self._worker = thread, worker
         thread.start(QThread.Priority.LowestPriority)
@@ -118,7 +117,12 @@ class ModelCheck(QObject):
 
     @Slot()
     def _on_thread_finished(self) -> None:
+        thread = self._thread
         self._thread = self._worker = None
+        if thread is not None:
+            # `finished` comes just before the thread really ends: dropping the last reference
+            # sooner destroys a running QThread (a crash). The wait is that last moment.
+            thread.wait()
 
     def _warn(self, model_id: str, path: str) -> None:
         box = QMessageBox(QMessageBox.Icon.Warning, self._tr("check.title"),
