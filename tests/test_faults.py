@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import json
+import logging
+import os
 from pathlib import Path
 
 import pytest
@@ -158,3 +160,17 @@ def test_a_huge_system_prompt_is_cut_and_the_chat_goes_on(model_path: Path) -> N
         assert second.stats.evaluated_tokens < 60  # the cut prompt stayed cached
     finally:
         eng.close()
+
+
+@pytest.mark.parametrize("asked", [256, 10_000])
+def test_threads_are_clamped_to_the_machine_with_a_warning(
+        tmp_path: Path, asked: int, caplog: pytest.LogCaptureFixture) -> None:
+    path = tmp_path / "settings.json"
+    path.write_text(json.dumps({"threads": asked}), encoding="utf-8")
+    with caplog.at_level(logging.WARNING, logger="qwen_aio.foundation.settings"):
+        settings = Settings.load(path)
+    assert settings.threads == os.cpu_count()
+    assert f"threads={asked}" in caplog.text
+    assert Settings.load(path).threads <= (os.cpu_count() or 1)
+    path.write_text(json.dumps({"threads": 1}), encoding="utf-8")
+    assert Settings.load(path).threads == 1  # within the machine: kept as it is

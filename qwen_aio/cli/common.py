@@ -10,7 +10,7 @@ import time
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, TextIO
 
-from qwen_aio.foundation.settings import Settings
+from qwen_aio.foundation.settings import Settings, clamp_threads
 
 if TYPE_CHECKING:
     from qwen_aio.engine import Engine
@@ -79,7 +79,10 @@ def open_engine(args: argparse.Namespace, settings: Settings | None = None,
 
     settings = settings or Settings.load()
     resolved = resolve_model(args, settings)
-    threads = args.threads or settings.threads or None
+    asked = args.threads or 0
+    threads = clamp_threads(asked) or settings.threads or None
+    if asked > 0 and threads != asked:
+        err(f"Note: --threads {asked} is more than this machine's cores; using {threads}.")
     engine = Engine.load(resolved.path, threads=threads, n_ctx=settings.n_ctx,
                          mood_bias=settings.mood_bias, name=resolved.title,
                          temperature=settings.temperature, **engine_options)
