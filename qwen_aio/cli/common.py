@@ -7,6 +7,7 @@ import io
 import json
 import sys
 import time
+import unicodedata
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -107,6 +108,15 @@ def input_lines(args: argparse.Namespace) -> Iterable[str]:
     finally:
         if args.file != "-":
             fh.close()
+
+
+def terminal_text(text: str) -> str:
+    """Text fit for a terminal: control characters (escape sequences, carriage returns, C1
+    codes) removed, newlines and tabs kept. JSON output needs none of this: it escapes them."""
+    if text.isprintable():
+        return text
+    return "".join(ch for ch in text
+                   if ch in "\n\t" or unicodedata.category(ch) != "Cc")
 
 
 def json_line(row: object) -> str:
