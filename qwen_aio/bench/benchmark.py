@@ -27,6 +27,7 @@ from qwen_aio.bench.common import (
     open_engine,
     percentile,
 )
+from qwen_aio.bench.engine_costs import abort_callback_decode, prompt_build_curve
 from qwen_aio.bench.naive import NaiveRunner, render
 from qwen_aio.bench.report import markdown, targets
 from qwen_aio.bench.seed import INSTALL_HINT, SeedRunner, missing_packages
@@ -408,6 +409,11 @@ def run(args: argparse.Namespace) -> int:
             step()
         say("Measuring a conversation ...")
         bench.ttft_by_depth(bench.conversation())
+        say("Measuring engine costs (prompt build, abort callback) ...")
+        bench.out.update(prompt_build_curve(engine))
+        bench.out.update(abort_callback_decode(
+            engine, repeats=2 if plan.mode == "smoke" else max(6, plan.repeats * 2),
+            tokens=8 if plan.mode == "smoke" else 48))
         out = bench.out
         out["mood_reuse_evaluated_total"] = engine.mood_evaluated_total
         out["naive_evaluated_total"] = naive.evaluated_total
