@@ -15,6 +15,7 @@ import numpy.typing as npt
 from llama_cpp import _internals
 
 from qwen_aio.engine.guard import PhraseGuard
+from qwen_aio.engine.memo import TokenMemo
 from qwen_aio.engine.mood import PREPARE_STEP
 from qwen_aio.engine.native import EngineFailure, EvalContext, token_bytes
 from qwen_aio.engine.prompts import PromptFormat, cut_middle, reply_hint
@@ -95,6 +96,10 @@ class ChatPass:
         segs = fmt.segments([Message("user", "x")], add_generation_prompt=True)
         self._closing = sum(len(fmt.special(s)) for s in segs[segs.index(0) + 1:]
                             if isinstance(s, str))
+        # Every other message's plain tokens, so a turn never tokenizes the history again.
+        self._plain = TokenMemo(fmt.plain)
+        # The system prompt as fitted to the window, and the notice if it was cut.
+        self._system_fit: tuple[str, list[int], str | None] = ("", [], None)
         self._sentence_ends = self._single_tokens(_SENTENCE_END_TEXTS)
         self._guard = PhraseGuard()
         self._punctuation = frozenset(int(t) for t in self._single_tokens(
@@ -119,7 +124,7 @@ class ChatPass:
         cached = memory.get(message.content.strip())
         if cached is not None:
             return cached
-        return self._fmt.plain(message.content)
+        return self._plain(message.content)
 
     def _prompt(self, system: Message, history: Sequence[Message],
                 turn: tuple[str, list[int]] | None) -> list[int]:
@@ -177,14 +182,22 @@ class ChatPass:
             self._dropped = (0, ())
             return tokens
         target = int(budget * (1 - TRIM_MARGIN))
-        drop = 0
-        while drop < len(hist) - min_kept:
-            drop += 1
-            while drop < len(hist) - min_kept and hist[drop].role != "user":
-                drop += 1  # the kept history starts with a user message
-            tokens = prompt_with(drop)
-            if len(tokens) <= target:
-                break
+        # Where the kept history may start: at a user message (or as far as it may go). The
+        # prompt shrinks as more is dropped, so the first that fits is found by bisection,
+        # building O(log n) prompts instead of one per dropped message.
+        last = len(hist) - min_kept
+        starts = [d for d in range(1, last + 1) if d == last or hist[d].role == "user"]
+        if not starts:  # nothing may be dropped (a continuation of the only exchange)
+            starts = [0]
+        lo, hi = 0, len(starts) - 1
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if len(prompt_with(starts[mid])) <= target:
+                hi = mid
+            else:
+                lo = mid + 1
+        drop = starts[lo]
+        tokens = prompt_with(drop)
         if len(tokens) > budget:
             raise EngineFailure(f"the reply to continue does not fit a context of "
                                 f"{self.ctx.n_ctx} tokens")
@@ -193,17 +206,20 @@ class ChatPass:
     def _fit_system(self, system_prompt: str, stats: ReplyStats) -> None:
         """A system prompt may take at most a quarter of the window: a longer one is cut
         (both ends kept) with a notice, so the conversation still fits."""
-        limit = self.ctx.n_ctx // 4
-        tokens = self._fmt.plain(system_prompt)
-        if len(tokens) <= limit:  # remembered: trimming renders it again without tokenizing
-            self._remember(self._user_tokens, system_prompt, tokens)
-            return
-        kept, head, tail = cut_middle(tokens, limit)
+        if self._system_fit[0] != system_prompt:
+            limit = self.ctx.n_ctx // 4
+            kept = self._fmt.plain(system_prompt)
+            notice = None
+            if len(kept) > limit:
+                kept, head, tail = cut_middle(kept, limit)
+                notice = (f"The system prompt is too long for the context window: only its "
+                          f"first {head} and last {tail} tokens are used. Shorten it in the "
+                          "settings (or raise the context size).")
+            self._system_fit = (system_prompt, kept, notice)
+        _, kept, notice = self._system_fit
         self._remember(self._user_tokens, system_prompt, kept)  # what _content will use
-        stats.notices.append(
-            f"The system prompt is too long for the context window: only its first {head} and "
-            f"last {tail} tokens are used. Shorten it in the settings (or raise the context "
-            "size).")
+        if notice is not None:
+            stats.notices.append(notice)
 
     def _note_trim(self, drop: int, hist: list[Message], tokens: list[int],
                    stats: ReplyStats) -> list[int]:
@@ -246,6 +262,15 @@ class ChatPass:
             stats.notices.append(f"The reply is limited to {max_tokens} tokens by the context "
                                  "size; raise the context size in the settings for longer ones.")
         return max_tokens
+
+    def prompt(self, history: Sequence[Message], text: str, *, max_tokens: int,
+               system_prompt: str, mood: str | None = None, hint: bool = True) -> list[int]:
+        """The tokens `stream` would evaluate for this turn, without evaluating them (tests,
+        benchmark)."""
+        stats = ReplyStats()
+        max_tokens = self._cap(max_tokens, stats)
+        hint_tokens = self._hint_tokens(text, mood, max_tokens) if hint else []
+        return self.build(history, text, system_prompt, max_tokens, stats, hint_tokens)
 
     def stream(self, history: Sequence[Message], text: str, *, max_tokens: int,
                system_prompt: str, temperature: float,

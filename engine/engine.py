@@ -163,6 +163,13 @@ class Engine:
 
     # -- introspection (tests, benchmark) ---------------------------------------------------------
 
+    def chat_prompt(self, history: Sequence[Message], text: str, *, max_tokens: int = 128,
+                    system_prompt: str | None = None, mood: str | None = None) -> list[int]:
+        """The prompt tokens `chat` would use for this turn (trimmed as it would), unevaluated."""
+        return self._chat.prompt(history, text, max_tokens=max(1, max_tokens),
+                                 system_prompt=system_prompt or DEFAULT_CHAT_SYSTEM_PROMPT,
+                                 mood=mood)
+
     @property
     def mood_prefix_tokens(self) -> int:
         return len(self._mood.prefix)

@@ -37,6 +37,7 @@ def _route_native_log(level: int, text: bytes, _data: ctypes.c_void_p) -> None:
 llama_cpp.llama_log_set(_route_native_log, ctypes.c_void_p(0))
 
 _backend_ready = False
+_NO_ABORT = ctypes.cast(None, llama_cpp.ggml_abort_callback)  # a NULL callback: none at all
 DECODE_ABORTED = 2
 
 
@@ -107,8 +108,10 @@ class EvalContext:
         self._cancel: CancelToken | None = None
         # told (tokens, seconds) after each evaluation: see engine.threads.ThreadGovernor
         self.on_decode: Callable[[int, float], None] | None = None
+        # ggml calls the abort callback after every graph node, each call taking the GIL: it
+        # is set only while a prompt (several tokens) is evaluated; single-token steps, which
+        # take milliseconds, are checked for cancel between them instead.
         self._abort_cb = llama_cpp.ggml_abort_callback(self._should_abort)  # keep a reference
-        llama_cpp.llama_set_abort_callback(self._ctx.ctx, self._abort_cb, None)
 
     @property
     def ptr(self) -> llama_cpp.llama_context_p:
@@ -180,7 +183,7 @@ class EvalContext:
                 chunk = todo[start:start + step]
                 self._batch.set_batch(chunk, n_past=len(self.tokens), logits_all=False)
                 t0 = time.perf_counter()
-                rc = llama_cpp.llama_decode(self._ctx.ctx, self._batch.batch)
+                rc = self._decode(watch=len(chunk) > 1)
                 if rc == DECODE_ABORTED:  # drop any half-finished positions
                     llama_cpp.llama_memory_seq_rm(self._ctx.memory, 0, len(self.tokens), -1)
                     raise Cancelled()
@@ -196,6 +199,16 @@ class EvalContext:
         finally:
             self._cancel = None
         return len(todo)
+
+    def _decode(self, *, watch: bool) -> int:
+        """llama_decode of the batch; with ``watch`` the cancel flag can stop it midway."""
+        if not watch:
+            return int(llama_cpp.llama_decode(self._ctx.ctx, self._batch.batch))
+        llama_cpp.llama_set_abort_callback(self._ctx.ctx, self._abort_cb, None)
+        try:
+            return int(llama_cpp.llama_decode(self._ctx.ctx, self._batch.batch))
+        finally:
+            llama_cpp.llama_set_abort_callback(self._ctx.ctx, _NO_ABORT, None)
 
     def logits(self) -> npt.NDArray[np.float32]:
         """The logits after the last evaluated token (a view: copy before the next feed)."""

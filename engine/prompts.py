@@ -13,6 +13,7 @@ from jinja2.exceptions import TemplateError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from llama_cpp import _internals
 
+from qwen_aio.engine.memo import TokenMemo
 from qwen_aio.engine.types import LABELS, Message
 
 log = logging.getLogger(__name__)
@@ -80,6 +81,7 @@ class PromptFormat:
             env = ImmutableSandboxedEnvironment(trim_blocks=True, lstrip_blocks=True)
             self._jinja = env.from_string(self.template)
         self.name = "chatml" if self.chatml else "gguf-template"
+        self._special = TokenMemo(self._tokenize_special, max_entries=256, max_tokens=65_536)
 
     # -- tokenizing -------------------------------------------------------------------------------
 
@@ -90,8 +92,10 @@ class PromptFormat:
         return self._model.tokenize(text.encode("utf-8", "replace"), add_bos=False, special=False)
 
     def special(self, text: str) -> list[int]:
-        if not text:
-            return []
+        """Tokens for template text (remembered: the same few pieces recur in every prompt)."""
+        return self._special(text) if text else []
+
+    def _tokenize_special(self, text: str) -> list[int]:
         return self._model.tokenize(text.encode("utf-8"), add_bos=False, special=True)
 
     # -- templates --------------------------------------------------------------------------------

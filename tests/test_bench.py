@@ -17,7 +17,9 @@ from qwen_aio.cli import build_parser
 REQUIRED = ("mood_p50_ms", "mood_p90_ms", "naive_mood_p50_ms", "seed_mood_p50_ms",
             "chat_ttft_p50_ms_turn1", "chat_ttft_p50_ms_turn30", "decode_tps",
             "naive_decode_tps", "seed_decode_tps", "full_turn_p50_ms", "peak_rss_mb",
-            "cold_start_ms", "typing_label_p50_ms", "typing_label_p50_ms_unprepared",
+            "cold_start_ms", "prompt_build_p50_ms", "prompt_build_max_ms",
+            "decode_tps_abort_cb_every_step", "decode_tps_abort_cb_prompt_only",
+            "typing_label_p50_ms", "typing_label_p50_ms_unprepared",
             "typing_ttft_p50_ms_turn1", "typing_ttft_p50_ms_turn1_unprepared",
             "typing_ttft_p50_ms_turn30", "typing_ttft_p50_ms_turn30_unprepared",
             "typing_cpu_s_per_message", "typing_cpu_s_per_message_unprepared")
@@ -50,7 +52,8 @@ def test_json_has_every_key_as_a_number_or_null(smoke: dict[str, Any]) -> None:
     assert result["threads"] == 2
     assert result["model"].endswith(".gguf") and result["cpu"]
     for key in ("mood_p50_ms", "naive_mood_p50_ms", "chat_ttft_p50_ms_turn1", "decode_tps",
-                "full_turn_p50_ms", "peak_rss_mb", "cold_start_ms"):
+                "full_turn_p50_ms", "peak_rss_mb", "cold_start_ms", "prompt_build_p50_ms",
+                "decode_tps_abort_cb_every_step", "decode_tps_abort_cb_prompt_only"):
         assert result[key] is not None and result[key] > 0, key
     assert result["chat_ttft_p50_ms_turn30"] is None  # a smoke run stops at turn 3
     assert result["typing_ttft_p50_ms_turn30"] is None

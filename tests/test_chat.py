@@ -182,3 +182,64 @@ def test_fixed_length_generation_for_benchmarks(engine: Engine) -> None:
     stream = engine.chat([], "Say OK.", max_tokens=12, temperature=0, stop_at_end=False)
     "".join(stream)
     assert stream.stats.generated_tokens == 12 and stream.stats.stop_reason == "limit"
+
+
+def _old_build(chat, history: list[Message], text: str, system_prompt: str,  # noqa: ANN001
+               budget: int, hint: list[int]) -> list[int]:
+    """The prompt as the engine built it before issue 9 (every message tokenized again, one
+    prompt per dropped message), from the same remembered tokens and trim point."""
+    fmt = chat._fmt
+    system = Message("system", system_prompt)
+    hist = [m for m in history if m.content.strip()]
+    turn = Message("user", text)
+    turn_tokens = fmt.plain(text) + hint
+
+    def content(m: Message) -> list[int]:
+        memory = chat._reply_tokens if m.role == "assistant" else chat._user_tokens
+        found = memory.get(m.content.strip())
+        return found if found is not None else fmt.plain(m.content)
+
+    def prompt_with(drop: int) -> list[int]:
+        msgs = [system, *hist[drop:], turn]
+        contents = [content(m) for m in msgs]
+        contents[-1] = turn_tokens
+        return fmt.tokens(fmt.segments(msgs, add_generation_prompt=True), contents)
+
+    drop, dropped = chat._dropped
+    if drop and drop <= len(hist) and tuple(hist[:drop]) == dropped:
+        tokens = prompt_with(drop)
+        if len(tokens) <= budget:
+            return tokens
+    tokens = prompt_with(0)
+    if len(tokens) <= budget:
+        return tokens
+    target = int(budget * 0.75)
+    drop = 0
+    while drop < len(hist):
+        drop += 1
+        while drop < len(hist) and hist[drop].role != "user":
+            drop += 1
+        tokens = prompt_with(drop)
+        if len(tokens) <= target:
+            break
+    return tokens
+
+
+def test_a_long_conversation_gives_the_same_prompt_tokens_as_before(
+        small_engine: Engine) -> None:
+    """200 turns through a 512-token window (trimmed again and again): each turn's prompt is
+    token for token what the old, quadratic build gave."""
+    chat = small_engine._chat
+    system = "Be kind."
+    history: list[Message] = []
+    trims = set()
+    for i in range(200):
+        text = f"Turn {i}: {'今天有点累，' if i % 3 else ''}how was your day, friend?"
+        hint = chat._hint_tokens(text, None, 32)
+        expected = _old_build(chat, history, text, system, small_engine.chat_n_ctx - 32, hint)
+        got = small_engine.chat_prompt(history, text, max_tokens=32, system_prompt=system)
+        assert got == expected, i
+        trims.add(chat._dropped[0])
+        reply = f"Reply {i}: I hear you. {'慢慢来。' * (i % 4)}Rest a bit tonight."
+        history += [Message("user", text), Message("assistant", reply)]
+    assert len(trims) > 20  # the trim point moved many times: trimming was exercised

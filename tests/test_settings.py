@@ -17,7 +17,7 @@ def test_all_folders_follow_qwen_aio_home(qwen_home: Path) -> None:
 
 
 def test_round_trip_and_merge_over_defaults() -> None:
-    s = Settings(threads=3, reply_length="long", language="zh", close_to_tray=False)
+    s = Settings(threads=1, reply_length="long", language="zh", close_to_tray=False)
     s.reply_tokens["short"] = 20
     s.save()
     loaded = Settings.load()

@@ -27,6 +27,7 @@ from qwen_aio.bench.common import (
     open_engine,
     percentile,
 )
+from qwen_aio.bench.engine_costs import abort_callback_decode, prompt_build_curve
 from qwen_aio.bench.naive import NaiveRunner, render
 from qwen_aio.bench.report import markdown, targets
 from qwen_aio.bench.seed import INSTALL_HINT, SeedRunner, missing_packages
@@ -474,6 +475,11 @@ def run(args: argparse.Namespace) -> int:
         say("Measuring a conversation ...")
         history = bench.conversation()
         bench.ttft_by_depth(history)
+        say("Measuring engine costs (prompt build, abort callback) ...")
+        bench.out.update(prompt_build_curve(engine))
+        bench.out.update(abort_callback_decode(
+            engine, repeats=2 if plan.mode == "smoke" else max(6, plan.repeats * 2),
+            tokens=8 if plan.mode == "smoke" else 48))
         say("Measuring typing (keystroke by keystroke, with and without preparing) ...")
         bench.typing(history)
         out = bench.out

@@ -139,4 +139,12 @@ def markdown(r: dict[str, Any]) -> str:
     for p in r.get("ttft_by_depth", []):
         lines.append(f"| {p['depth']} | {n(p['app_ms'])} | {n(p['naive_ms'])} | "
                      f"{n(p['app_evaluated_tokens'])} | {n(p['naive_prompt_tokens'])} |")
+    if r.get("prompt_build_turns"):
+        lines += ["", f"Engine costs: a {r['prompt_build_turns']}-turn conversation's prompt "
+                  f"build per turn p50 {n(r.get('prompt_build_p50_ms'), 2)} ms, p90 "
+                  f"{n(r.get('prompt_build_p90_ms'), 2)} ms, max "
+                  f"{n(r.get('prompt_build_max_ms'), 1)} ms; decode with the abort callback on "
+                  f"every step {n(r.get('decode_tps_abort_cb_every_step'), 1)} tokens/s, only "
+                  f"during prompts (the app) {n(r.get('decode_tps_abort_cb_prompt_only'), 1)} "
+                  f"tokens/s (medians of {r.get('decode_abort_cb_runs')} runs each)."]
     return "\n".join(lines)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -13,6 +14,7 @@ from qwen_aio.cli.common import (
     input_lines,
     json_line,
     open_engine,
+    terminal_text,
 )
 from qwen_aio.engine.types import EMOJI, CancelToken, Message
 from qwen_aio.foundation.errors import QwenAioError
@@ -20,6 +22,8 @@ from qwen_aio.foundation.settings import Settings
 
 if TYPE_CHECKING:
     from qwen_aio.engine import Engine
+
+log = logging.getLogger(__name__)
 
 
 def configure(p: argparse.ArgumentParser) -> None:
@@ -53,12 +57,13 @@ def _chat_file(args: argparse.Namespace, engine: Engine, settings: Settings, pre
         if args.json:
             print(json_line(row), flush=True)
         elif row["reply"] is None:
-            print(f"you> {text}\n⚠️  {row['error']}\n", flush=True)
+            print(f"you> {terminal_text(text)}\n⚠️  {row['error']}\n", flush=True)
         else:
             cut = "  [cut at the limit: /continue in a chat]" if row["stop_reason"] == "limit" \
                 else ""
-            print(f"you> {text}\n{EMOJI[row['label']]} {row['label']} {row['confidence']:.2f}\n"
-                  f"bot> {row['reply']}{cut}\n", flush=True)
+            print(f"you> {terminal_text(text)}\n{EMOJI[row['label']]} {row['label']} "
+                  f"{row['confidence']:.2f}\nbot> {terminal_text(row['reply'])}{cut}\n",
+                  flush=True)
     return EXIT_OK
 
 
@@ -77,7 +82,7 @@ def run(args: argparse.Namespace) -> int:
             engine.close()
     history: list[Message] = []
     cancel = CancelToken()
-    cut = False  # the last reply was cut by the limit: /continue carries on
+    state = {"cut": False}  # the last reply was cut by the limit: /continue carries on
     err(f"Chatting with {resolved.title}; replies up to {limit} tokens. "
          "Ctrl+C stops a reply; /continue goes on with a reply cut by the limit; "
          "/reset clears the history; /quit or Ctrl+D leaves.")
@@ -85,10 +90,7 @@ def run(args: argparse.Namespace) -> int:
         while True:
             try:
                 text = input("you> ")
-            except EOFError:
-                print()
-                break
-            except KeyboardInterrupt:
+            except (EOFError, KeyboardInterrupt):
                 print()
                 break
             command = text.strip()
@@ -96,40 +98,57 @@ def run(args: argparse.Namespace) -> int:
                 break
             if command == "/reset":
                 history.clear()
-                cut = False
+                state["cut"] = False
                 continue
             if not command:
                 continue
             cancel.reset()
-            if command == "/continue":
-                if not cut:
-                    err("Nothing to continue: /continue goes on with a reply cut by the limit.")
-                    continue
-                stream = engine.continue_reply(history, max_tokens=limit,
-                                               system_prompt=settings.system_prompt,
-                                               cancel=cancel)
-                print("bot> …", end="", flush=True)
-            else:
-                mood = engine.mood(text)
-                print(f"{mood.emoji} {mood.label} {mood.confidence:.2f}", flush=True)
-                stream = engine.chat(history, text, max_tokens=limit,
-                                     system_prompt=settings.system_prompt, cancel=cancel,
-                                     mood=mood.label)
-                print("bot> ", end="", flush=True)
             try:
-                for piece in stream:
-                    print(piece, end="", flush=True)
-            except KeyboardInterrupt:
-                cancel.cancel()
-                print(" [stopped]", end="")
-            cut = stream.stats.stop_reason == "limit"
-            print(" […cut at the limit: /continue]" if cut else "", flush=True)
-            for notice in stream.stats.notices:
-                err(f"Note: {notice}")
-            if command == "/continue":
-                history[-1] = Message("assistant", history[-1].content + stream.text)
-            else:
-                history += [Message("user", text), Message("assistant", stream.text)]
+                _turn(engine, settings, history, text, limit, cancel, state)
+            except KeyboardInterrupt:  # Ctrl+C before the reply started: this turn only
+                print(" [stopped]", flush=True)
+            except QwenAioError as exc:  # one failed turn must not end the chat
+                print(flush=True)
+                err(f"⚠️  {exc}")
+            except Exception as exc:  # anything else too: said, logged, and the chat goes on
+                log.exception("A chat turn failed")
+                print(flush=True)
+                err(f"⚠️  This message failed ({type(exc).__name__}: {exc}). Try again, or "
+                    "/reset to start over; details are in the log.")
     finally:
         engine.close()
     return EXIT_OK
+
+
+def _turn(engine: Engine, settings: Settings, history: list[Message], text: str, limit: int,
+          cancel: CancelToken, state: dict[str, bool]) -> None:
+    """One exchange in the terminal: the mood, then the reply streamed (or more of a cut one)."""
+    command = text.strip()
+    if command == "/continue":
+        if not state["cut"]:
+            err("Nothing to continue: /continue goes on with a reply cut by the limit.")
+            return
+        stream = engine.continue_reply(history, max_tokens=limit,
+                                       system_prompt=settings.system_prompt, cancel=cancel)
+        print("bot> …", end="", flush=True)
+    else:
+        mood = engine.mood(text)
+        print(f"{mood.emoji} {mood.label} {mood.confidence:.2f}", flush=True)
+        stream = engine.chat(history, text, max_tokens=limit,
+                             system_prompt=settings.system_prompt, cancel=cancel,
+                             mood=mood.label)
+        print("bot> ", end="", flush=True)
+    try:
+        for piece in stream:
+            print(terminal_text(piece), end="", flush=True)
+    except KeyboardInterrupt:
+        cancel.cancel()
+        print(" [stopped]", end="")
+    state["cut"] = stream.stats.stop_reason == "limit"
+    print(" […cut at the limit: /continue]" if state["cut"] else "", flush=True)
+    for notice in stream.stats.notices:
+        err(f"Note: {notice}")
+    if command == "/continue":
+        history[-1] = Message("assistant", history[-1].content + stream.text)
+    else:
+        history += [Message("user", text), Message("assistant", stream.text)]

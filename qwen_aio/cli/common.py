@@ -7,10 +7,11 @@ import io
 import json
 import sys
 import time
+import unicodedata
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, TextIO
 
-from qwen_aio.foundation.settings import Settings
+from qwen_aio.foundation.settings import Settings, clamp_threads
 
 if TYPE_CHECKING:
     from qwen_aio.engine import Engine
@@ -79,7 +80,10 @@ def open_engine(args: argparse.Namespace, settings: Settings | None = None,
 
     settings = settings or Settings.load()
     resolved = resolve_model(args, settings)
-    threads = args.threads or settings.threads or None
+    asked = args.threads or 0
+    threads = clamp_threads(asked) or settings.threads or None
+    if asked > 0 and threads != asked:
+        err(f"Note: --threads {asked} is more than this machine's cores; using {threads}.")
     engine = Engine.load(resolved.path, threads=threads, n_ctx=settings.n_ctx,
                          mood_bias=settings.mood_bias, name=resolved.title,
                          temperature=settings.temperature, **engine_options)
@@ -104,6 +108,15 @@ def input_lines(args: argparse.Namespace) -> Iterable[str]:
     finally:
         if args.file != "-":
             fh.close()
+
+
+def terminal_text(text: str) -> str:
+    """Text fit for a terminal: control characters (escape sequences, carriage returns, C1
+    codes) removed, newlines and tabs kept. JSON output needs none of this: it escapes them."""
+    if text.isprintable():
+        return text
+    return "".join(ch for ch in text
+                   if ch in "\n\t" or unicodedata.category(ch) != "Cc")
 
 
 def json_line(row: object) -> str:

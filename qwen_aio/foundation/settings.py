@@ -34,6 +34,17 @@ OLD_CHAT_SYSTEM_PROMPTS = frozenset({
 })
 
 
+def clamp_threads(threads: int) -> int:
+    """At most one thread per core of this machine (0 stays 0: the default); more only make
+    llama.cpp's threads wait for each other."""
+    cores = os.cpu_count() or 1
+    if threads > cores:
+        log.warning("threads=%d is more than this machine's %d cores; using %d", threads, cores,
+                    cores)
+        return cores
+    return max(0, threads)
+
+
 @dataclass
 class Settings:
     """Everything a user can change; unknown or invalid keys in the file fall back to defaults."""
@@ -104,7 +115,7 @@ class Settings:
     def _clamp(self) -> None:
         if self.system_prompt.strip() in OLD_CHAT_SYSTEM_PROMPTS:
             self.system_prompt = DEFAULT_CHAT_SYSTEM_PROMPT
-        self.threads = max(0, min(self.threads, 256))
+        self.threads = clamp_threads(self.threads)
         self.n_ctx = max(512, min(self.n_ctx, 32768))
         self.temperature = max(0.0, min(self.temperature, 2.0))
         # beyond a few logits the bias no longer calibrates: it decides every label alone
