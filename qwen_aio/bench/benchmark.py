@@ -31,7 +31,6 @@ from qwen_aio.bench.engine_costs import abort_callback_decode, prompt_build_curv
 from qwen_aio.bench.naive import NaiveRunner, render
 from qwen_aio.bench.report import markdown, targets
 from qwen_aio.bench.seed import INSTALL_HINT, SeedRunner, missing_packages
-from qwen_aio.bench.typing_replay import TypedTurn, replay, summarize
 from qwen_aio.bench.workload import (
     CONVERSATION,
     LENGTHS,
@@ -251,6 +250,10 @@ class Bench:
         """Messages typed keystroke by keystroke, sent with and without preparing (same run,
         alternating), at turn 1 and at the last checkpoint; then label-after-Enter against
         message length at turn 1."""
+        # here, not at the top: `qwen-aio --help` builds every parser and must not load the
+        # desktop's timing rules (tests/test_layering.py)
+        from qwen_aio.bench.typing_replay import TypedTurn, replay, summarize
+
         n_msgs = {"smoke": 2, "quick": 8}.get(self.plan.mode, len(SHORT_MESSAGES))
         half = (n_msgs + 1) // 2  # as many Chinese messages as English ones
         msgs = [*SHORT_MESSAGES[:half], *SHORT_MESSAGES[8:8 + n_msgs - half]]
