@@ -131,11 +131,7 @@ class MainWindow(WindowLayout):
 
     def _draft_history(self) -> list[Message]:
         """The open conversation as the next turn will send it."""
-        cid = self.current_id
-        if cid is None:
-            return []
-        return [Message(m.role, m.content) for m in self.store.messages(cid)
-                if m.content.strip()]
+        return self.turns.history(self.current_id)
 
     @Slot(object)
     def _show_draft_mood(self, mood: MoodResult | None) -> None:

@@ -85,6 +85,13 @@ class Turns(QObject):
         w.failed.connect(self._on_failed)
         conversations.opened.connect(self._on_conversation_opened)
 
+    def history(self, conversation_id: int | None) -> list[Message]:
+        """A conversation as the engine sees it: its saved messages that have text."""
+        if conversation_id is None:
+            return []
+        return [Message(m.role, m.content) for m in self.store.messages(conversation_id)
+                if m.content.strip()]
+
     # --- starting a turn --------------------------------------------------------------------
 
     def send(self) -> None:
@@ -98,8 +105,7 @@ class Turns(QObject):
             return
         try:
             conversation_id = self.conversations.ensure_open()
-            history = [Message(m.role, m.content) for m in self.store.messages(conversation_id)
-                       if m.content.strip()]
+            history = self.history(conversation_id)
             self.conversations.title_from_first_message(conversation_id, text)
             stored = self.store.add_message(conversation_id, "user", text)
         except ConversationsUnavailable as exc:  # nothing was sent: the text stays in the box
