@@ -199,7 +199,7 @@ class ConversationStore:
             self._db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             self._db.execute("PRAGMA foreign_keys=ON")
             if not memory:
-                self._db.execute("PRAGMA journal_mode=WAL")
+                self._use_wal()
                 self._db.execute("PRAGMA synchronous=NORMAL")  # WAL: a crash loses nothing
             self._check()
             self._migrate()
@@ -211,6 +211,25 @@ class ConversationStore:
         except BaseException:
             self._db.close()
             raise
+
+    def _use_wal(self) -> None:
+        """Switch to WAL, waiting for other openers: the switch can fail at once as "locked".
+
+        Two processes opening a rollback-journal file together both read it (a shared lock)
+        and then ask for the exclusive lock the switch needs; SQLite answers one of them with
+        SQLITE_BUSY without calling the busy handler (it would deadlock), so wait here.
+        """
+        deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+        delay = 0.005
+        while True:
+            try:
+                self._db.execute("PRAGMA journal_mode=WAL")
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() + delay > deadline:
+                    raise
+                time.sleep(delay)
+                delay = min(delay * 2, 0.2)
 
     def _check(self) -> None:
         """Damage anywhere in the file, found now rather than as a blank conversation later.
