@@ -14,6 +14,12 @@ TTFT_MAX_MS = 150.0
 DECODE_VS_NAIVE = 0.9
 FULL_TURN_MAX_MS = 1800.0
 PEAK_RSS_MAX_MB = 900.0
+# issue 10: work done while the person types
+TYPING_LABEL_MAX_MS = 16.0  # a frame, with the pause before Enter
+TYPING_LABEL_VS_UNPREPARED = 5.0
+TYPING_LABEL_NOPAUSE_SHARE = 0.5  # at most half the unprepared time without the pause
+TYPING_TTFT_VS_UNPREPARED = 2.0
+TYPING_CPU_MAX_RATIO = 2.0
 
 
 def _ratio(slow: float | None, fast: float | None) -> float | None:
@@ -53,6 +59,40 @@ def targets(r: dict[str, Any]) -> dict[str, dict[str, Any]]:
                             f"full turn p50 <= {FULL_TURN_MAX_MS:.0f} ms"),
         "peak_rss": _check(le(r.get("peak_rss_mb"), PEAK_RSS_MAX_MB),
                            f"peak RSS <= {PEAK_RSS_MAX_MB:.0f} MB"),
+        **typing_targets(r),
+    }
+
+
+def typing_targets(r: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Issue 10's targets: prepared against unprepared, both from the same run."""
+
+    def ratio_ge(slow: str, fast: str, limit: float) -> bool | None:
+        got = _ratio(r.get(slow), r.get(fast))
+        return None if got is None else got >= limit
+
+    def ttft(turn: str) -> dict[str, Any]:
+        return _check(ratio_ge(f"typing_ttft_p50_ms_{turn}_unprepared",
+                               f"typing_ttft_p50_ms_{turn}", TYPING_TTFT_VS_UNPREPARED),
+                      f"typing TTFT {turn} >= {TYPING_TTFT_VS_UNPREPARED:.0f}x faster than "
+                      "unprepared")
+
+    label = r.get("typing_label_p50_ms")
+    cpu = _ratio(r.get("typing_cpu_s_per_message"), r.get("typing_cpu_s_per_message_unprepared"))
+    return {
+        "typing_label": _check(None if label is None else label <= TYPING_LABEL_MAX_MS,
+                               f"typing label p50 <= {TYPING_LABEL_MAX_MS:.0f} ms"),
+        "typing_label_vs_unprepared": _check(
+            ratio_ge("typing_label_p50_ms_unprepared", "typing_label_p50_ms",
+                     TYPING_LABEL_VS_UNPREPARED),
+            f"typing label >= {TYPING_LABEL_VS_UNPREPARED:.0f}x faster than unprepared"),
+        "typing_label_nopause": _check(
+            ratio_ge("typing_label_p50_ms_nopause_unprepared", "typing_label_p50_ms_nopause",
+                     1 / TYPING_LABEL_NOPAUSE_SHARE),
+            "typing label without the pause <= half the unprepared"),
+        "typing_ttft_turn1": ttft("turn1"),
+        "typing_ttft_turn30": ttft("turn30"),
+        "typing_cpu": _check(None if cpu is None else cpu <= TYPING_CPU_MAX_RATIO,
+                             f"typing CPU per message <= {TYPING_CPU_MAX_RATIO:.0f}x unprepared"),
     }
 
 
@@ -139,6 +179,8 @@ def markdown(r: dict[str, Any]) -> str:
     for p in r.get("ttft_by_depth", []):
         lines.append(f"| {p['depth']} | {n(p['app_ms'])} | {n(p['naive_ms'])} | "
                      f"{n(p['app_evaluated_tokens'])} | {n(p['naive_prompt_tokens'])} |")
+    if r.get("typing_messages"):
+        lines += ["", *typing_markdown(r)]
     if r.get("prompt_build_turns"):
         lines += ["", f"Engine costs: a {r['prompt_build_turns']}-turn conversation's prompt "
                   f"build per turn p50 {n(r.get('prompt_build_p50_ms'), 2)} ms, p90 "
@@ -148,3 +190,54 @@ def markdown(r: dict[str, Any]) -> str:
                   f"during prompts (the app) {n(r.get('decode_tps_abort_cb_prompt_only'), 1)} "
                   f"tokens/s (medians of {r.get('decode_abort_cb_runs')} runs each)."]
     return "\n".join(lines)
+
+
+def typing_markdown(r: dict[str, Any]) -> list[str]:
+    """The typing scenario: prepared while typing against the same replay unprepared."""
+    t = r["targets"]
+    n = fmt_num
+
+    def row(name: str, key: str, target: str = "", verdict: str = "") -> str:
+        prepared, unprepared = r.get(key), r.get(f"{key}_unprepared")
+        return (f"| {name} | {n(prepared, 1)} | {n(unprepared)} | "
+                f"{_times(_ratio(unprepared, prepared))} | {target} | {verdict} |")
+
+    def cpu_row(name: str, key: str, target: str = "", verdict: str = "") -> str:
+        prepared, unprepared = r.get(key), r.get(f"{key}_unprepared")
+        return (f"| {name} | {n(prepared, 2)} | {n(unprepared, 2)} | "
+                f"{_times(_ratio(prepared, unprepared))} more | {target} | {verdict} |")
+
+    depth = r.get("typing_depth")
+    lines = [
+        f"Typing: {r['typing_messages']} messages (half Chinese) typed at 5 (English) / 2 "
+        f"(Chinese) characters per second, sent at turn 1 and turn {depth}; the window's own "
+        f"rules decide when to prepare; {r.get('typing_preparations')} preparations, "
+        f"{r.get('typing_abandoned_preparations')} abandoned by the next keystroke.",
+        "",
+        "| after Enter | prepared | unprepared | speed-up | target | met |",
+        "|---|---|---|---|---|---|",
+        row("mood label p50, 300 ms pause (ms)", "typing_label_p50_ms",
+            "<= 16; >= 5x", _verdict(t, "typing_label", "typing_label_vs_unprepared")),
+        row("mood label p90, 300 ms pause (ms)", "typing_label_p90_ms"),
+        row("mood label p50, no pause (ms)", "typing_label_p50_ms_nopause", ">= 2x",
+            _verdict(t, "typing_label_nopause")),
+        row("first reply token p50, turn 1 (ms)", "typing_ttft_p50_ms_turn1", ">= 2x",
+            _verdict(t, "typing_ttft_turn1")),
+        row("first reply token p90, turn 1 (ms)", "typing_ttft_p90_ms_turn1"),
+        row(f"first reply token p50, turn {depth} (ms)", f"typing_ttft_p50_ms_turn{depth}",
+            ">= 2x", _verdict(t, "typing_ttft_turn30")),
+        row(f"first reply token p90, turn {depth} (ms)", f"typing_ttft_p90_ms_turn{depth}"),
+        row("first reply token p50, turn 1, no pause (ms)", "typing_ttft_p50_ms_turn1_nopause"),
+        cpu_row("CPU seconds per message (typing, label, reply)", "typing_cpu_s_per_message",
+                "<= 2x", _verdict(t, "typing_cpu")),
+        cpu_row("CPU seconds per message, no pause", "typing_cpu_s_per_message_nopause"),
+        "",
+        "Mood label after Enter against message length, typed with the pause (p50, ms):",
+        "",
+        "| message tokens | prepared | unprepared |",
+        "|---|---|---|",
+    ]
+    for p in r.get("typing_label_by_length", []):
+        lines.append(f"| {p['tokens']:.0f} | {n(p['prepared_ms'], 1)} | "
+                     f"{n(p['unprepared_ms'])} |")
+    return lines
