@@ -1,0 +1,98 @@
+"""Colours taken from the application palette, so the window reads well in light and dark themes.
+
+Widgets never hard-code a light colour next to palette text: they ask here, with the palette
+they are painted with. `is_dark` follows the window colour: a dark desktop theme, or
+`dark_palette()` set on the application (tests, screenshots, a "dark" theme setting).
+"""
+
+from __future__ import annotations
+
+from PySide6.QtGui import QColor, QPalette
+
+# Mood hues; mixed into the background so they keep their meaning in either theme.
+POSITIVE = QColor("#2e7d32")
+NEGATIVE = QColor("#c62828")
+ACCENT = QColor("#1565c0")
+
+
+def is_dark(palette: QPalette) -> bool:
+    return palette.color(QPalette.ColorRole.Window).lightness() < 128
+
+
+def mix(a: QColor, b: QColor, share_of_b: float) -> QColor:
+    """``a`` with ``share_of_b`` of ``b`` mixed in (0: a, 1: b)."""
+    s = min(max(share_of_b, 0.0), 1.0)
+    return QColor(round(a.red() * (1 - s) + b.red() * s),
+                  round(a.green() * (1 - s) + b.green() * s),
+                  round(a.blue() * (1 - s) + b.blue() * s))
+
+
+def _base(palette: QPalette) -> QColor:
+    return palette.color(QPalette.ColorRole.Base)
+
+
+def _text(palette: QPalette) -> QColor:
+    return palette.color(QPalette.ColorRole.Text)
+
+
+def readable(hue: QColor, palette: QPalette) -> QColor:
+    """A hue as text: lightened on a dark background, as is on a light one."""
+    return hue.lighter(170) if is_dark(palette) else hue
+
+
+def muted(palette: QPalette) -> QColor:
+    """Secondary text (hints, timestamps): halfway between the text and its background."""
+    return mix(_text(palette), _base(palette), 0.45)
+
+
+def link(palette: QPalette) -> QColor:
+    return readable(ACCENT, palette) if is_dark(palette) else palette.color(QPalette.ColorRole.Link)
+
+
+def warning(palette: QPalette) -> QColor:
+    return readable(QColor("#a15c00"), palette)
+
+
+def error(palette: QPalette) -> QColor:
+    return readable(QColor("#b00020"), palette)
+
+
+def bubble(palette: QPalette, role: str) -> QColor:
+    """The person's bubbles lean to the accent colour, the assistant's to the text colour."""
+    if role == "user":
+        return mix(_base(palette), palette.color(QPalette.ColorRole.Highlight),
+                   0.28 if is_dark(palette) else 0.12)
+    return mix(_base(palette), _text(palette), 0.10 if is_dark(palette) else 0.05)
+
+
+def mood_colors(palette: QPalette, label: str | None) -> tuple[QColor, QColor, QColor]:
+    """(background, text, border) of a mood chip; ``None`` is a label not known yet."""
+    hue = {"Positive": POSITIVE, "Negative": NEGATIVE}.get(label or "", _text(palette))
+    base = _base(palette)
+    dark = is_dark(palette)
+    background = mix(base, hue, 0.30 if dark else 0.14)
+    border = mix(base, hue, 0.55 if dark else 0.40)
+    text = readable(hue, palette) if label else muted(palette)
+    return background, text, border
+
+
+def css(color: QColor) -> str:
+    return color.name()
+
+
+def dark_palette() -> QPalette:
+    """Qt's usual dark Fusion palette: for a "dark" theme setting, screenshots and tests."""
+    p = QPalette()
+    window, base, text = QColor(45, 45, 48), QColor(30, 30, 32), QColor(230, 230, 230)
+    role = QPalette.ColorRole
+    for r, c in ((role.Window, window), (role.WindowText, text), (role.Base, base),
+                 (role.AlternateBase, window), (role.ToolTipBase, window),
+                 (role.ToolTipText, text), (role.Text, text), (role.Button, window),
+                 (role.ButtonText, text), (role.BrightText, QColor("#ff5252")),
+                 (role.Link, QColor("#64b5f6")), (role.Highlight, QColor("#3d7dd8")),
+                 (role.HighlightedText, QColor("white")),
+                 (role.PlaceholderText, QColor(150, 150, 150))):
+        p.setColor(r, c)
+    for r in (role.Text, role.WindowText, role.ButtonText):
+        p.setColor(QPalette.ColorGroup.Disabled, r, QColor(120, 120, 120))
+    return p
