@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from qwen_aio.engine.chat import ChatPass, ReplyStream
@@ -96,16 +96,21 @@ class Engine:
 
     def prepare(self, history: Sequence[Message], draft: str, *, max_tokens: int = 128,
                 system_prompt: str | None = None, label: bool = False,
-                cancel: CancelToken | None = None) -> MoodResult | None:
+                cancel: CancelToken | None = None,
+                on_label: Callable[[MoodResult], None] | None = None) -> MoodResult | None:
         """Work done while the person types ``draft``: both contexts evaluate it (only what
         changed since the last call), so sending it evaluates almost nothing. With ``label``
         the mood pass also finishes (the result is cached: sending hits it) and the chat
         context takes the reply hint for that label. Cancelling stops within one decode step
-        and leaves both contexts consistent. Returns the label when ``label`` was asked."""
+        and leaves both contexts consistent. Returns the label when ``label`` was asked;
+        ``on_label`` hears it as soon as it is known, before the chat context's part (the
+        window shows it then: the person may have pressed Enter already)."""
         if not normalize(draft):
             return None
         self._mood.prepare(draft, cancel)
         mood = self._mood.label(draft, cancel) if label else None
+        if mood is not None and on_label is not None:
+            on_label(mood)
         self._chat.prepare(history, draft, max_tokens=max(1, max_tokens),
                            system_prompt=system_prompt or DEFAULT_CHAT_SYSTEM_PROMPT,
                            mood=mood.label if mood is not None else None, cancel=cancel)

@@ -5,7 +5,9 @@ the engine's work is real and timed: a preparation starts when the window's rule
 (`qwen_aio.desktop.drafts`) would start it, no earlier than the end of the previous one, and is
 abandoned through the real cancel path when the next keystroke comes first. At Enter the real
 turn runs (mood pass, then the reply); a labelled preparation of the same text still running
-then is waited for, as the window does. The same turn without preparing runs beside it.
+then is its first step, as in the window: its label shows the moment it is known (the
+window's `EngineClient.moodEarly`), the turn starts when it ends. The same turn without
+preparing runs beside it.
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ class TypedTurn:
     cpu_s: float  # process CPU for the whole message: typing, label and reply
     prepares: int = 0
     abandoned: int = 0
+    evaluated_after_enter: int = 0  # chat prompt tokens the turn still evaluated at Enter
 
 
 def replay(engine: Engine, history: Sequence[Message], text: str, *, prepared: bool,
@@ -52,14 +55,16 @@ def replay(engine: Engine, history: Sequence[Message], text: str, *, prepared: b
     cpu0 = time.process_time()
     wait_ms = 0.0
     prepares = abandoned = 0
+    enter = 0.0  # simulated ms of Enter, once known
+    label_at: float | None = None  # simulated ms the kept preparation's label was known
     if prepared:
         gap = 1000.0 / CPS["zh" if language_of(text) == "zh" else "en"]
         busy_until = 0.0  # simulated ms when the worker is free again
-        last_label: str | None = None  # text of a labelled preparation still running at Enter
         n = len(text)
+        enter = n * gap + (PAUSE_MS if pause else 0.0)
         for k in range(1, n + 1):
             t_key = k * gap
-            t_next = t_key + gap if k < n else t_key + (PAUSE_MS if pause else 0.0)
+            t_next = t_key + gap if k < n else enter
             for quiet, label in ((WORD_QUIET_MS, False), (LABEL_QUIET_MS, True)):
                 draft = text[:k] if label else finished_part(text[:k])
                 start = max(t_key + quiet, busy_until)
@@ -69,25 +74,28 @@ def replay(engine: Engine, history: Sequence[Message], text: str, *, prepared: b
                 budget_s = (t_next - start) / 1000.0
                 t0 = time.perf_counter()
                 cancel = CancelToken() if final else _Deadline(t0 + budget_s)
+                heard: list[float] = []
                 try:
                     engine.prepare(history, draft, max_tokens=reply_tokens,
-                                   system_prompt=system_prompt, label=label, cancel=cancel)
+                                   system_prompt=system_prompt, label=label, cancel=cancel,
+                                   on_label=lambda _m, h=heard: h.append(time.perf_counter()))
                 except Cancelled:
                     abandoned += 1
                 prepares += 1
                 busy_until = start + (time.perf_counter() - t0) * 1000.0
-                if final and busy_until > t_next:
-                    last_label = draft
-        if last_label is not None:
-            wait_ms = busy_until - n * gap - (PAUSE_MS if pause else 0.0)
+                if final and heard:  # the window shows a kept preparation's label at once
+                    label_at = start + (heard[0] - t0) * 1000.0
+        wait_ms = max(0.0, busy_until - enter)  # the turn starts when the worker is free
     mood = engine.mood(text)
     stream = engine.chat(history, text, max_tokens=reply_tokens, system_prompt=system_prompt,
                          temperature=0.0, stop_at_end=False, mood=mood.label)
     for _ in stream:
         pass
-    label_ms = wait_ms + mood.latency_ms
-    return TypedTurn(label_ms, label_ms + stream.stats.ttft_ms, time.process_time() - cpu0,
-                     prepares, abandoned)
+    label_ms = (max(0.0, label_at - enter) if label_at is not None
+                else wait_ms + mood.latency_ms)
+    ttft_ms = wait_ms + mood.latency_ms + stream.stats.ttft_ms
+    return TypedTurn(label_ms, ttft_ms, time.process_time() - cpu0, prepares, abandoned,
+                     stream.stats.evaluated_tokens)
 
 
 def summarize(turns: Sequence[TypedTurn]) -> dict[str, Any]:
