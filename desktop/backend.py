@@ -51,7 +51,8 @@ class EngineLike(Protocol):
 
     def prepare(self, history: Sequence[Message], draft: str, *, max_tokens: int = 128,
                 system_prompt: str | None = None, label: bool = False,
-                cancel: CancelToken | None = None) -> MoodResult | None: ...
+                cancel: CancelToken | None = None,
+                on_label: Callable[[MoodResult], None] | None = None) -> MoodResult | None: ...
 
     def close(self) -> None: ...
 

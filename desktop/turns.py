@@ -52,6 +52,7 @@ class _Turn:
     reply_id: int | None = None  # its row in the store, once it has text
     saved_text: str | None = None  # what that row holds now
     store_error: str | None = None  # a failed write: shown instead of "Ready." at the end
+    mood_shown: bool = False  # its label arrived (early from a preparation, or from the turn)
 
 
 class Turns(QObject):
@@ -80,6 +81,7 @@ class Turns(QObject):
         w = client.worker
         w.loaded.connect(self._on_loaded)
         w.moodReady.connect(self._on_mood)
+        client.moodEarly.connect(self._on_mood)  # the preparation's label: the same result
         w.token.connect(self._on_token)
         w.replyDone.connect(self._on_reply_done)
         w.failed.connect(self._on_failed)
@@ -173,8 +175,9 @@ class Turns(QObject):
     @Slot(int, object)
     def _on_mood(self, rid: int, mood: MoodResult) -> None:
         turn = self._turn
-        if turn is None or turn.request_id != rid:
+        if turn is None or turn.request_id != rid or turn.mood_shown:
             return
+        turn.mood_shown = True
         if turn.user_message_id is not None:
             self._write(turn, self.store.set_mood, turn.user_message_id, mood.label,
                         mood.confidence, corrected=mood.corrected)

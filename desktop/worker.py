@@ -11,13 +11,14 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from PySide6.QtCore import QObject, QThread, Signal, Slot
+from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
 
 from qwen_aio.desktop import backend
 from qwen_aio.desktop.backend import (
     CancelToken,
     EngineLike,
     Message,
+    MoodResult,
     ReplyStats,
     ReplyStreamLike,
     ResolvedModel,
@@ -165,10 +166,13 @@ class EngineWorker(QObject):
         try:
             if self._engine is None or req.cancel.cancelled:
                 return
-            mood = self._engine.prepare(req.history, req.draft, max_tokens=req.max_tokens,
-                           system_prompt=req.system_prompt, label=req.label, cancel=req.cancel)
-            if mood is not None and not req.cancel.cancelled:
-                self.draftMoodReady.emit(req.request_id, mood)
+            def heard(mood: MoodResult) -> None:  # before the chat context's part
+                if not req.cancel.cancelled:
+                    self.draftMoodReady.emit(req.request_id, mood)
+
+            self._engine.prepare(req.history, req.draft, max_tokens=req.max_tokens,
+                                 system_prompt=req.system_prompt, label=req.label,
+                                 cancel=req.cancel, on_label=heard)
         except Cancelled:
             pass
         except Exception:  # never let speculative work take the worker down
@@ -228,6 +232,9 @@ class EngineClient(QObject):
     _post_continue = Signal(object)
     _post_corrections = Signal(object)
     _post_prepare = Signal(object)
+    # a turn's label, known before the turn starts: its text was being prepared when it was
+    # sent and the preparation had labelled it (turn request id, MoodResult)
+    moodEarly = Signal(int, object)
 
     def __init__(self, factory: EngineFactory | None = None,
                  parent: QObject | None = None) -> None:
@@ -243,7 +250,10 @@ class EngineClient(QObject):
         self._post_corrections.connect(self.worker.set_corrections)
         self._post_prepare.connect(self.worker.prepare)
         self.worker.prepared.connect(self._on_prepared)
+        self.worker.draftMoodReady.connect(self._on_draft_mood)
         self._preparing: PrepareRequest | None = None  # the one preparation in flight
+        self._prep_mood: MoodResult | None = None  # its label, once heard
+        self._kept_for: int | None = None  # the turn it became the first step of
         self.worker.replyDone.connect(self._on_reply_done)
         self.worker.failed.connect(self._on_failed)
         self.worker.quickMoodReady.connect(self._on_quick_ready)
@@ -268,6 +278,8 @@ class EngineClient(QObject):
         (at most one in flight). Returns its request id (draftMoodReady carries the label)."""
         self.abandon_preparation()
         rid = self._new_id()
+        self._prep_mood = None
+        self._kept_for = None
         self._preparing = PrepareRequest(rid, tuple(history), draft, max_tokens, system_prompt,
                                          label, self._tokens[rid])
         self._post_prepare.emit(self._preparing)
@@ -285,12 +297,18 @@ class EngineClient(QObject):
     def send(self, history: Sequence[Message], text: str, *, max_tokens: int,
              system_prompt: str | None = None) -> int:
         prep = self._preparing
-        if prep is not None and not (prep.label and prep.draft == text):
+        kept = prep is not None and prep.label and prep.draft == text and self.preparing
+        if not kept:
             self.abandon_preparation()  # else it is this turn's first step: let it finish
         rid = self._new_id()
         self._turns.add(rid)
         self._post_turn.emit(TurnRequest(rid, tuple(history), text, max_tokens, system_prompt,
                                          self._tokens[rid]))
+        if kept:
+            self._kept_for = rid
+            mood = self._prep_mood
+            if mood is not None:  # heard already: show it as soon as the caller is ready
+                QTimer.singleShot(0, lambda: self.moodEarly.emit(rid, mood))
         return rid
 
     def continue_reply(self, history: Sequence[Message], *, max_tokens: int,
@@ -354,10 +372,19 @@ class EngineClient(QObject):
     def _on_quick_ready(self, rid: int, _mood: object) -> None:
         self._forget(rid)
 
+    @Slot(int, object)
+    def _on_draft_mood(self, rid: int, mood: MoodResult) -> None:
+        if self._preparing is None or self._preparing.request_id != rid:
+            return
+        self._prep_mood = mood
+        if self._kept_for is not None:
+            self.moodEarly.emit(self._kept_for, mood)
+
     @Slot(int)
     def _on_prepared(self, rid: int) -> None:
         if self._preparing is not None and self._preparing.request_id == rid:
             self._preparing = None
+            self._kept_for = None
         self._tokens.pop(rid, None)
 
     def _forget(self, rid: int) -> None:

@@ -124,3 +124,15 @@ def test_preparing_nothing_does_nothing(fresh: Engine) -> None:
     before = (fresh.mood_evaluated_total, fresh.chat_evaluated_total)
     assert fresh.prepare(HISTORY, "  \u200b ", max_tokens=48, label=True) is None
     assert (fresh.mood_evaluated_total, fresh.chat_evaluated_total) == before
+
+
+def test_the_label_is_heard_before_the_chat_context_takes_the_hint(fresh: Engine) -> None:
+    """`on_label` fires between the mood pass and the chat part, so the window can show the
+    chip while the reply hint is still being evaluated (Enter may have come already)."""
+    fresh.prepare(HISTORY, DRAFT, max_tokens=48)  # the draft is in both contexts
+    heard: list[tuple[str, int]] = []
+    before = fresh.chat_evaluated_total
+    label = fresh.prepare(HISTORY, DRAFT, max_tokens=48, label=True,
+                          on_label=lambda m: heard.append((m.label, fresh.chat_evaluated_total)))
+    assert label is not None and heard == [(label.label, before)]  # nothing of the hint yet
+    assert fresh.chat_evaluated_total > before  # then the hint was evaluated

@@ -32,6 +32,10 @@ class FakeEngine:
     block_in_prefill: bool = False  # wait (checking cancel) before the first piece
     block_after: int | None = None  # wait (checking cancel) after this many pieces
     block_in_mood: bool = False
+    # a labelled preparation waits (checking cancel) after its label, as the real one
+    # evaluates the chat context then: released by `release_prepare`
+    block_after_label: bool = False
+    release_prepare: threading.Event = field(default_factory=threading.Event)
     notices: list[str] = field(default_factory=list)  # what the real engine says on trimming
     calls: list[tuple[object, ...]] = field(default_factory=list)
     ended_by: list[str] = field(default_factory=list)  # "end", "cancel" or "timeout" per stream
@@ -69,7 +73,8 @@ class FakeEngine:
 
     def prepare(self, history: Sequence[Message], draft: str, *, max_tokens: int = 128,
                 system_prompt: str | None = None, label: bool = False,
-                cancel: CancelToken | None = None) -> MoodResult | None:
+                cancel: CancelToken | None = None,
+                on_label: Callable[[MoodResult], None] | None = None) -> MoodResult | None:
         """Records the call; with ``label``, the draft's mood (blocking like `mood` can)."""
         self.calls.append(("prepare", tuple(history), draft, label))
         if not label:
@@ -77,9 +82,15 @@ class FakeEngine:
         if self.block_in_mood and not _wait(self.release, cancel):
             self.prepare_ends.append(("cancelled", draft))
             raise Cancelled()
-        self.prepare_ends.append(("done", draft))
         negative = any(w in draft.lower() for w in NEGATIVE_WORDS)
-        return MoodResult(draft, "Negative" if negative else "Positive", 0.8, 12.5, False, 7)
+        mood = MoodResult(draft, "Negative" if negative else "Positive", 0.8, 12.5, False, 7)
+        if on_label is not None:
+            on_label(mood)
+        if self.block_after_label and not _wait(self.release_prepare, cancel):
+            self.prepare_ends.append(("cancelled", draft))
+            raise Cancelled()
+        self.prepare_ends.append(("done", draft))
+        return mood
 
     def set_corrections(self, pairs: Sequence[tuple[str, str]]) -> bool:
         """Like the engine: the newest label for a text wins."""

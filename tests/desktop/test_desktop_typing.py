@@ -68,6 +68,50 @@ def test_enter_keeps_the_labelled_preparation_of_the_same_text(qtbot: Any, make_
     qtbot.waitUntil(lambda: win.chat.chips()[-1].startswith("😄 Positive"), timeout=5000)
 
 
+def test_the_label_of_a_kept_preparation_shows_before_it_ends(qtbot: Any, make_app: Any,
+                                                              fake_engine: FakeEngine) -> None:
+    """Enter while the preparation evaluates its chat part: the chip is there at once, from
+    the preparation's label, not after the preparation and the turn's own mood pass."""
+    fake_engine.block_after_label = True
+    app = make_app(fake_engine)
+    win = app.window
+    qtbot.waitUntil(lambda: app.client.model_loaded, timeout=5000)
+    qtbot.keyClicks(win.input, "such a bad day")
+    qtbot.waitUntil(lambda: win.draft_mood.text() == "😞", timeout=5000)  # label heard
+    assert app.client.preparing  # still in its chat part
+    win.send()
+    qtbot.waitUntil(lambda: bool(win.chat.chips()) and win.chat.chips()[-1].startswith("😞"),
+                    timeout=5000)
+    assert app.client.preparing and fake_engine.prepare_ends == []  # it has not ended
+    assert not any(c[0] == "mood" for c in fake_engine.calls)  # the turn has not started
+    fake_engine.release_prepare.set()
+    with qtbot.waitSignal(win.turnFinished, timeout=5000):
+        pass
+    assert fake_engine.prepare_ends == [("done", "such a bad day")]
+    assert len(win.chat.chips()) == 1 and win.chat.chips()[0].startswith("😞")  # shown once
+
+
+def test_a_label_heard_after_enter_is_shown_then(qtbot: Any, make_app: Any,
+                                                 fake_engine: FakeEngine) -> None:
+    """Enter before the preparation has its label: the label goes to the turn when heard."""
+    fake_engine.block_in_mood = True  # the label is not known yet at Enter
+    fake_engine.block_after_label = True
+    app = make_app(fake_engine)
+    win = app.window
+    qtbot.waitUntil(lambda: app.client.model_loaded, timeout=5000)
+    qtbot.keyClicks(win.input, "good news")
+    qtbot.waitUntil(lambda: ("good news", True) in _prepares(fake_engine), timeout=5000)
+    win.send()
+    assert win.chat.chips() == [] or not win.chat.chips()[-1].startswith("😄")
+    fake_engine.release.set()  # the label now; the chat part still blocks
+    qtbot.waitUntil(lambda: bool(win.chat.chips()) and win.chat.chips()[-1].startswith("😄"),
+                    timeout=5000)
+    assert fake_engine.prepare_ends == []
+    fake_engine.release_prepare.set()
+    with qtbot.waitSignal(win.turnFinished, timeout=5000):
+        pass
+
+
 def test_the_setting_turns_preparing_off(qtbot: Any, make_app: Any,
                                          fake_engine: FakeEngine) -> None:
     settings = Settings.load()
