@@ -30,7 +30,10 @@ MAX_CORRECTION_EXAMPLES = 8
 CORRECTION_EXAMPLE_TOKENS = 64
 MAX_BIAS = 8.0  # the same bound as the setting's
 # Preparing evaluates in batches this small, so a keystroke that cancels it keeps what was done.
-PREPARE_STEP = 32
+# Small enough that one batch (~60 ms on 2 cores) fits between two keystrokes of a fast typist:
+# with 32 (~200 ms) a backlog of a few dozen tokens was never caught up, every batch was
+# abandoned by the next keystroke (`qwen-aio bench`, the 160-token typing row).
+PREPARE_STEP = 8
 
 
 class MoodFailed(QwenAioError):

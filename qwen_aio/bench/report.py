@@ -67,7 +67,10 @@ def typing_targets(r: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """Issue 10's targets: prepared against unprepared, both from the same run."""
 
     def ratio_ge(slow: str, fast: str, limit: float) -> bool | None:
-        got = _ratio(r.get(slow), r.get(fast))
+        s, f = r.get(slow), r.get(fast)
+        if s is not None and f is not None and f <= 0 < s:
+            return True  # the prepared figure is zero: there at Enter
+        got = _ratio(s, f)
         return None if got is None else got >= limit
 
     def ttft(turn: str) -> dict[str, Any]:
@@ -199,8 +202,10 @@ def typing_markdown(r: dict[str, Any]) -> list[str]:
 
     def row(name: str, key: str, target: str = "", verdict: str = "") -> str:
         prepared, unprepared = r.get(key), r.get(f"{key}_unprepared")
-        return (f"| {name} | {n(prepared, 1)} | {n(unprepared)} | "
-                f"{_times(_ratio(unprepared, prepared))} | {target} | {verdict} |")
+        zero = prepared is not None and prepared <= 0 and bool(unprepared)
+        speedup = "at Enter" if zero else _times(_ratio(unprepared, prepared))
+        return (f"| {name} | {n(prepared, 1)} | {n(unprepared)} | {speedup} | {target} | "
+                f"{verdict} |")
 
     def cpu_row(name: str, key: str, target: str = "", verdict: str = "") -> str:
         prepared, unprepared = r.get(key), r.get(f"{key}_unprepared")
