@@ -61,8 +61,11 @@ CHIP_STYLE = {
 
 def chip_css(palette: QPalette, label: str | None) -> str:
     """A mood chip's colours from the palette: readable in light and dark themes."""
-    bg, fg, border = (theme.css(c) for c in theme.mood_colors(palette, label))
-    return f"background:{bg}; color:{fg}; border:1px solid {border};"
+    bg, fg, border = theme.mood_colors(palette, label)
+    if label is None:  # "mood…": quieter than a label, but still to be read
+        fg = theme.mix(palette.color(QPalette.ColorRole.Text), bg, 0.2)
+    return (f"background:{theme.css(bg)}; color:{theme.css(fg)}; "
+            f"border:1px solid {theme.css(border)};")
 
 
 class BodyLabel(QLabel):
