@@ -68,6 +68,43 @@ def chip_css(palette: QPalette, label: str | None) -> str:
             f"border:1px solid {theme.css(border)};")
 
 
+def view_style_sheet(palette: QPalette) -> str:
+    """One style sheet for the whole column, from `palette`: parsed once, not per bubble
+    (a style sheet per bubble doubled the time to open a long conversation)."""
+    c = theme.css
+    text = palette.color(QPalette.ColorRole.Text)
+    muted = c(theme.muted(palette))
+    link = theme.link(palette)
+    sheet = [f"QLabel#emptyHint {{ color:{muted}; }}",
+             f"#messageBody {{ color:{c(text)}; background:transparent; }}",
+             f"QLabel#cutHint, QLabel#replyMeta, QLabel#engineNotice {{ color:{muted}; "
+             "font-size:11px; }",
+             f"QPushButton[linkButton=\"true\"] {{ background:transparent; color:{muted}; "
+             "border:none; padding:0px 4px; font-size:11px; }",
+             f"QPushButton[linkButton=\"true\"]:hover {{ color:{c(link)}; "
+             "text-decoration:underline; }",
+             f"QPushButton#showAllButton {{ color:{c(link)}; text-decoration:underline; }}",
+             f"QToolButton#moodChip:focus {{ border:2px solid {c(link)}; padding:0px 7px; }}"]
+    for role in ("user", "assistant"):
+        bg = theme.bubble(palette, role)
+        sheet += [
+            f"QFrame#bubble_{role} {{ background:{c(bg)}; border-radius:10px; }}",
+            f"QFrame#bubble_{role} QPushButton#continueButton {{ "
+            f"background:{c(theme.mix(bg, link, 0.06))}; color:{c(link)}; "
+            f"border:1px solid {c(theme.mix(bg, link, 0.5))}; border-radius:9px; "
+            "padding:1px 10px; }",
+            f"QFrame#bubble_{role} QPushButton#continueButton:hover {{ "
+            f"background:{c(theme.mix(bg, link, 0.15))}; }}",
+            f"QFrame#bubble_{role} QPushButton#continueButton:disabled {{ color:{muted}; "
+            f"border-color:{muted}; }}"]
+    for label, value in ((None, ""), ("Positive", "Positive"), ("Negative", "Negative")):
+        look = chip_css(palette, label)
+        chip = f"QToolButton#moodChip[mood=\"{value}\"]"
+        sheet += [f"{chip}, {chip}:disabled {{ {look} border-radius:9px; padding:1px 8px; }}",
+                  f"{chip}:hover {{ border-width:2px; padding:0px 7px; }}"]
+    return "\n".join(sheet)
+
+
 class BodyLabel(QLabel):
     """A message's text: its size hints need one layout at a typical width, not QLabel's three.
 
@@ -192,6 +229,7 @@ class MessageBubble(QFrame):
             self.chip.setFocusPolicy(Qt.FocusPolicy.TabFocus)  # a click keeps focus in the input
             self.chip.setEnabled(False)  # nothing to correct until the label arrives
             self.chip.clicked.connect(self._on_chip_clicked)
+            self.chip.setProperty("mood", "")
             self.edit_button = self._link_button("editButton")
             self.edit_button.clicked.connect(lambda: self.editClicked.emit(self))
             self.edit_button.hide()
@@ -235,6 +273,7 @@ class MessageBubble(QFrame):
         self._label_actions()
         self._render()
         self.apply_theme(palette if palette is not None else QGuiApplication.palette())
+        self.last_menu: list[str] = []  # the context menu's actions, last time it was asked
 
     # --- the row of small actions -----------------------------------------------------------
 
@@ -527,48 +566,20 @@ class MessageBubble(QFrame):
     # --- colours ----------------------------------------------------------------------------
 
     def apply_theme(self, palette: QPalette) -> None:
-        """Colours from `palette` (light or dark): bubble, text, hints, links, chip."""
-        self._palette = palette
-        bg = theme.bubble(palette, self.role)
-        text = palette.color(QPalette.ColorRole.Text)
-        muted = theme.css(theme.muted(palette))
-        link = theme.link(palette)
-        sheet = (
-            f"QFrame#{self.objectName()} {{ background:{theme.css(bg)}; border-radius:10px; }}"
-            f"#messageBody {{ color:{theme.css(text)}; background:transparent; }}"
-            f"QLabel#cutHint, QLabel#replyMeta, QLabel#engineNotice {{ color:{muted}; "
-            "font-size:11px; }"
-            f"QPushButton[linkButton=\"true\"] {{ background:transparent; color:{muted}; "
-            "border:none; padding:0px 4px; font-size:11px; }"
-            f"QPushButton[linkButton=\"true\"]:hover {{ color:{theme.css(link)}; "
-            "text-decoration:underline; }"
-            f"QPushButton#showAllButton {{ color:{theme.css(link)}; "
-            "text-decoration:underline; }"
-            f"QPushButton#continueButton {{ background:{theme.css(theme.mix(bg, link, 0.06))}; "
-            f"color:{theme.css(link)}; border:1px solid {theme.css(theme.mix(bg, link, 0.5))}; "
-            "border-radius:9px; padding:1px 10px; }"
-            f"QPushButton#continueButton:hover {{ background:"
-            f"{theme.css(theme.mix(bg, link, 0.15))}; }}"
-            f"QPushButton#continueButton:disabled {{ color:{muted}; border-color:{muted}; }}"
-        )
-        if sheet != self.styleSheet():
-            self.setStyleSheet(sheet)
+        """What the column's style sheet cannot set: link colour and code shade in a reply."""
         if isinstance(self.body, MarkdownView):
-            set_link_color(self.body, link)
-            self.body.set_code_background(theme.mix(bg, text, 0.08))
-        if self.chip is not None:
-            self._style_chip()
+            set_link_color(self.body, theme.link(palette))
+            self.body.set_code_background(theme.mix(theme.bubble(palette, self.role),
+                                                    palette.color(QPalette.ColorRole.Text),
+                                                    0.08))
 
     def _style_chip(self) -> None:
+        """The chip's colours follow its label (a property the style sheet matches)."""
         assert self.chip is not None
-        look = chip_css(self._palette, self.mood_label)
-        focus = theme.css(theme.link(self._palette))
-        self.chip.setStyleSheet(
-            "QToolButton#moodChip {" + look + " border-radius:9px; padding:1px 8px; }"
-            "QToolButton#moodChip:hover { border-width:2px; padding:0px 7px; }"
-            f"QToolButton#moodChip:focus {{ border:2px solid {focus}; padding:0px 7px; }}"
-            "QToolButton#moodChip:disabled {" + look + " }"
-        )
+        self.chip.setProperty("mood", self.mood_label or "")
+        style = self.chip.style()
+        style.unpolish(self.chip)
+        style.polish(self.chip)
 
 
 class ChatView(QScrollArea):
@@ -722,11 +733,10 @@ class ChatView(QScrollArea):
 
     def _apply_theme(self) -> None:
         palette = self.palette()
-        key = palette.color(QPalette.ColorRole.Base).name() + \
-            palette.color(QPalette.ColorRole.Text).name()
-        if key == self._styled_for:
+        sheet = view_style_sheet(palette)
+        if sheet == self._styled_for:
             return
-        self._styled_for = key
-        self._empty.setStyleSheet(f"color:{theme.css(theme.muted(palette))};")
+        self._styled_for = sheet
+        self._inner.setStyleSheet(sheet)
         for bubble in self.bubbles:
             bubble.apply_theme(palette)

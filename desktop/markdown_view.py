@@ -17,6 +17,7 @@ from PySide6.QtGui import (
     QContextMenuEvent,
     QFontDatabase,
     QPalette,
+    QTextCharFormat,
     QTextCursor,
     QTextDocument,
     QTextFormat,
@@ -30,32 +31,28 @@ MARKDOWN_FEATURES = (QTextDocument.MarkdownFeature.MarkdownDialectGitHub
 
 
 def render_markdown(doc: QTextDocument, text: str, code_background: QColor | None = None) -> None:
-    """`text` into `doc` as GitHub Markdown without HTML; code in the fixed-width font."""
+    """`text` into `doc` as GitHub Markdown without HTML.
+
+    Qt's importer already sets code (blocks and spans) in the system's fixed-width font; only
+    the code blocks' background is added here (a cursor edit per code block, not per piece).
+    """
     doc.setMarkdown(text, MARKDOWN_FEATURES)
-    mono = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
+    if code_background is None or "```" not in text and "~~~" not in text and "    " not in text:
+        return
     block = doc.begin()
     while block.isValid():
-        code_block = block.blockFormat().hasProperty(QTextFormat.Property.BlockCodeFence) \
-            or block.blockFormat().nonBreakableLines()
-        it = block.begin()
-        while not it.atEnd():
-            fragment = it.fragment()
-            fmt = fragment.charFormat()
-            if code_block or fmt.fontFixedPitch() or "monospace" in (fmt.fontFamilies() or []):
-                cursor = QTextCursor(doc)
-                cursor.setPosition(fragment.position())
-                cursor.setPosition(fragment.position() + fragment.length(),
-                                   QTextCursor.MoveMode.KeepAnchor)
-                fmt.setFontFamilies(mono.families())
-                fmt.setFontFixedPitch(True)
-                cursor.setCharFormat(fmt)
-            it += 1
-        if code_block and code_background is not None:
-            cursor = QTextCursor(block)
+        if block.blockFormat().hasProperty(QTextFormat.Property.BlockCodeFence) \
+                or block.blockFormat().nonBreakableLines():
             bf = block.blockFormat()
             bf.setBackground(code_background)
-            cursor.setBlockFormat(bf)
+            QTextCursor(block).setBlockFormat(bf)
         block = block.next()
+
+
+def is_code(fmt: QTextCharFormat) -> bool:
+    """Set in the system's fixed-width font, as the importer does for code."""
+    mono = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont).families()
+    return fmt.fontFixedPitch() or bool(fmt.fontFamilies()) and fmt.fontFamilies() == mono
 
 
 class MarkdownView(QTextBrowser):

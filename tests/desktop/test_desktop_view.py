@@ -19,9 +19,11 @@ from PySide6.QtCore import QEvent, QMimeData, QPoint, QPointF, Qt, QTimer, QUrl
 from PySide6.QtGui import (
     QColor,
     QContextMenuEvent,
+    QFontDatabase,
     QGuiApplication,
     QImage,
     QMouseEvent,
+    QPalette,
     QTextCursor,
     QTextDocument,
 )
@@ -29,10 +31,10 @@ from PySide6.QtWidgets import QMenu
 
 from qwen_aio.desktop import chat_view, theme
 from qwen_aio.desktop.app import DesktopApp
-from qwen_aio.desktop.chat_view import RENDER_EVERY_MS, ChatView, MessageBubble
+from qwen_aio.desktop.chat_view import RENDER_EVERY_MS, ChatView
 from qwen_aio.desktop.i18n import Translator
 from qwen_aio.desktop.long_text import size_of
-from qwen_aio.desktop.markdown_view import MarkdownView
+from qwen_aio.desktop.markdown_view import MarkdownView, is_code
 from qwen_aio.engine.types import CancelToken, Message
 
 MARKDOWN_REPLY = [
@@ -129,8 +131,11 @@ def test_a_reply_is_markdown_without_html_and_its_code_is_monospace(
     code = [b for b in blocks if "return x * 2" in b.text()]
     assert code, [b.text() for b in blocks]
     code_fragment = next(f for f in fragments if "return x * 2" in f.text())
-    assert code_fragment.charFormat().fontFixedPitch()
-    assert by_text["inline code"].fontFixedPitch()
+    assert is_code(code_fragment.charFormat()) and is_code(by_text["inline code"])
+    assert not is_code(by_text["bold"])
+    mono = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont).families()
+    assert code_fragment.charFormat().fontFamilies() == mono
+    assert code[0].blockFormat().background().color() != QColor(0, 0, 0)  # a code block shade
     links = [f.charFormat().anchorHref() for f in fragments if f.charFormat().isAnchor()]
     assert links == ["https://example.com/page"]
     images = [f.charFormat().toImageFormat().name() for f in fragments
@@ -613,15 +618,14 @@ def test_bubbles_and_chips_read_well_in_both_palettes(qtbot: Any, dark: bool) ->
 def test_a_palette_change_restyles_the_shown_bubbles(qtbot: Any) -> None:
     view = ChatView(Translator("en"))
     qtbot.addWidget(view)
-    bubble = view.add("assistant", "hello")
-    light = bubble.styleSheet()
+    bubble = view.add("assistant", "hello [link](https://example.com)")
+    view.resize(500, 300)
+    view.show()
+    qtbot.waitExposed(view)
+    before = _background(bubble.grab().toImage())
     view.setPalette(theme.dark_palette())
-    assert bubble.styleSheet() != light
-    assert theme.css(theme.bubble(theme.dark_palette(), "assistant")) in bubble.styleSheet()
-
-
-def test_a_bubble_alone_takes_the_application_palette(qtbot: Any) -> None:
-    bubble = MessageBubble("assistant", "hi", Translator("en"))
-    qtbot.addWidget(bubble)
-    expected = theme.css(theme.bubble(QGuiApplication.palette(), "assistant"))
-    assert expected in bubble.styleSheet()
+    qtbot.wait(10)
+    after = _background(bubble.grab().toImage())
+    assert before.lightness() > 180 and after.lightness() < 80, (before.name(), after.name())
+    link = bubble.body.palette().color(QPalette.ColorRole.Link)
+    assert link == theme.link(theme.dark_palette())
