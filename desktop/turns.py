@@ -198,11 +198,11 @@ class Turns(QObject):
             return
         chat.remove_from(at)
         box = self.view.input
+        typed = box.toPlainText().strip()  # what the person had started typing stays, after it
         if len(last.content) > PASTE_HELD_CHARS:
-            box.clear()
-            box.set_pasted(last.content)
+            box.set_pasted(f"{last.content}\n\n{box.pasted}" if box.pasted else last.content)
         else:
-            box.setPlainText(last.content)
+            box.setPlainText(f"{last.content}\n\n{typed}" if typed else last.content)
             box.moveCursor(box.textCursor().MoveOperation.End)
         try:
             self.conversations.refresh_timeline()

@@ -362,8 +362,10 @@ def test_edit_puts_the_last_message_back_and_removes_the_exchange(
     send(qtbot, app, "secnod with a typo")
     bubbles = win.chat.bubbles
     assert [b.can_edit for b in bubbles if b.role == "user"] == [False, True]
+    win.input.setPlainText("P.S.")  # started typing: kept, after the message put back
     qtbot.mouseClick(bubbles[2].edit_button, Qt.MouseButton.LeftButton)
-    assert win.input.toPlainText() == "secnod with a typo"
+    assert win.input.toPlainText() == "secnod with a typo\n\nP.S."
+    assert "back in the input" in win.state_label.text()
     assert [b.text for b in win.chat.bubbles] == ["first", "I hear you."]
     assert stored(app) == [("user", "first"), ("assistant", "I hear you.")]
     assert win.timeline.points == [("Positive", 0.9)]
@@ -549,6 +551,10 @@ def test_a_200_kb_paste_is_collapsed_and_the_window_keeps_painting(
     assert len(user.body.text()) < 4000
     assert user.show_all_button.isVisibleTo(win) and size_of(text.strip()) in \
         user.show_all_button.text()
+    # Edit puts it back as a held paste (laying it out in the input would freeze the window).
+    win.turns.edit_last()
+    assert win.input.pasted == text.strip() and win.input.toPlainText() == ""
+    assert win.chat.bubbles == [] and stored(app) == []
 
 
 # --- Colours in both palettes -------------------------------------------------------------------
