@@ -47,6 +47,7 @@ from qwen_aio.desktop.markdown_view import MarkdownView, set_link_color
 log = logging.getLogger(__name__)
 
 RENDER_EVERY_MS = 100  # a streaming reply is laid out again at most this often
+COPIED_MS = 1500  # how long Copy reads "Copied"
 FOLLOW_SLACK_PX = 24  # this close to the bottom counts as "at the bottom": the view follows
 LINK_SCHEMES = ("http", "https", "mailto")  # the only links handed to the system, when asked
 
@@ -193,6 +194,7 @@ class MessageBubble(QFrame):
         self._render_timer.setInterval(RENDER_EVERY_MS)
         self._render_timer.timeout.connect(self._render)
         self.setObjectName("bubble_" + role)
+        self.setAccessibleName(tr("chat.you" if role == "user" else "chat.assistant"))
         layout = QVBoxLayout(self)
         layout.setContentsMargins(12, 8, 12, 8)
         layout.setSpacing(4)
@@ -308,8 +310,11 @@ class MessageBubble(QFrame):
             self.edit_button.setToolTip(tr("chat.edit_tip"))
 
     def copy(self) -> None:
-        """The whole message to the clipboard (a reply as its Markdown source)."""
+        """The whole message to the clipboard (a reply as its Markdown source); the button
+        says "Copied" for a moment."""
         copy_text(self.text)
+        self.copy_button.setText(self._tr("chat.copied"))
+        QTimer.singleShot(COPIED_MS, self, self._label_actions)
 
     def set_can_regenerate(self, shown: bool, enabled: bool = True) -> None:
         if self.regenerate_button is not None:

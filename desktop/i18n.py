@@ -195,6 +195,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     # issue 11: the conversation view
     "chat.copy_message": ("Copy message", "复制整条消息"),
     "chat.copy_selection": ("Copy selection", "复制所选文字"),
+    "chat.copied": ("Copied", "已复制"),
     "chat.regenerate": ("Regenerate", "重新生成"),
     "chat.regenerate_tip": ("Write this reply again; the new one replaces it",
                             "重新写这条回复，新回复会替换它"),

@@ -258,6 +258,8 @@ def test_copy_button_and_context_menu(qtbot: Any, make_app: Any,
     clipboard = QGuiApplication.clipboard()
     qtbot.mouseClick(reply.copy_button, Qt.MouseButton.LeftButton)
     assert clipboard.text() == "".join(MARKDOWN_REPLY)  # the Markdown as written
+    assert reply.copy_button.text() == "Copied"
+    qtbot.waitUntil(lambda: reply.copy_button.text() == "Copy", timeout=3000)
     qtbot.mouseClick(user.copy_button, Qt.MouseButton.LeftButton)
     assert clipboard.text() == "first message"
 
