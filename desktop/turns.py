@@ -9,8 +9,9 @@ every SAVE_EVERY_MS while it streams, then once more at its end with the status,
 token counts; so a crash loses at most the last half second, and the next start marks the row
 "interrupted". Quitting delivers what the worker already sent and saves it as "stopped".
 
-Regenerate replaces the last reply (its row is deleted and the turn runs again over the history
-before it); Edit puts the person's last message back in the input and removes that exchange.
+Regenerate runs the turn again over the history before the last reply; the old reply's row is
+deleted when the new one has its first text (so Stop or an error before that gives the old reply
+back). Edit puts the person's last message back in the input and removes that exchange.
 The status bar's reply speed is the running reply's, updated as it streams.
 """
 
@@ -26,7 +27,7 @@ from PySide6.QtCore import QCoreApplication, QEvent, QObject, QTimer, Signal, Sl
 from qwen_aio.desktop.backend import Message, MoodResult, ReplyStats
 from qwen_aio.desktop.chat_view import MessageBubble
 from qwen_aio.desktop.conversations import Conversations
-from qwen_aio.desktop.store import ConversationStore
+from qwen_aio.desktop.store import ConversationStore, StoredMessage
 from qwen_aio.desktop.window_layout import PASTE_HELD_CHARS, WindowLayout
 from qwen_aio.desktop.worker import EngineClient
 from qwen_aio.foundation.errors import ConversationsUnavailable
@@ -58,6 +59,7 @@ class _Turn:
     reply_id: int | None = None  # its row in the store, once it has text
     saved_text: str | None = None  # what that row holds now
     store_error: str | None = None  # a failed write: shown instead of "Ready." at the end
+    replaces: list[StoredMessage] | None = None  # Regenerate: the old reply, until new text
     pieces: int = 0  # pieces (about one token each) that arrived in this turn
     first_piece_at: float = 0.0  # time.perf_counter() of the first one
     speed_shown_at: float = 0.0
@@ -134,8 +136,8 @@ class Turns(QObject):
     def regenerate(self, bubble: MessageBubble | None = None) -> None:
         """Write the open conversation's last reply again; the new reply replaces it.
 
-        The old reply's row is deleted first, so neither the store nor the history the model
-        reads still has it; the person's message and its mood stay.
+        The model reads the history before the old reply; the old reply's row is deleted as
+        the new one is first written, and comes back if the new one ends without text.
         """
         conversation_id = self.conversations.current_id
         if self.client.busy or not self.client.model_loaded or conversation_id is None:
@@ -158,16 +160,12 @@ class Turns(QObject):
         if at is None or (bubble is not None and (not chat.bubbles or bubble is not
                                                   chat.bubbles[-1])):
             return
-        try:
-            self.store.delete_messages_from(conversation_id, messages[i + 1].id)
-        except ConversationsUnavailable as exc:
-            self._set_state("state.store_failed", error=exc.reason)
-            return
         chat.remove_from(at + 1)
         history = [Message(m.role, m.content) for m in messages[:i] if m.content.strip()]
         rid = self.client.send(history, user.content, max_tokens=self.settings.reply_limit(),
                                system_prompt=self.settings.system_prompt or None)
-        self._turn = _Turn(rid, conversation_id, user.id, chat.bubbles[at])
+        self._turn = _Turn(rid, conversation_id, user.id, chat.bubbles[at],
+                           replaces=messages[i + 1:])
         self._set_state("state.regenerating")
         self._show_speed_waiting()
         self._update_controls()
@@ -351,8 +349,7 @@ class Turns(QObject):
         if turn.reply_id is None:
             if not turn.text.strip() or self._gone(turn):
                 return
-            row = self._write(turn, self.store.start_reply, turn.conversation_id, content,
-                              self._model or None)
+            row = self._start_row(turn, content)
             if row is not None:
                 turn.reply_id, turn.saved_text = row.id, content
                 if turn.reply_bubble is not None:
@@ -361,6 +358,35 @@ class Turns(QObject):
         elif content != turn.saved_text:
             self._write(turn, self.store.update_reply, turn.reply_id, content)
             turn.saved_text = content
+
+    def _start_row(self, turn: _Turn, content: str) -> StoredMessage | None:
+        """The reply's row; a regenerated reply's old row goes first (it is replaced now)."""
+        if turn.replaces:
+            if self._write(turn, self.store.delete_messages_from, turn.conversation_id,
+                           turn.replaces[0].id) is None:
+                return None
+            turn.replaces = None
+        row = self._write(turn, self.store.start_reply, turn.conversation_id, content,
+                          self._model or None)
+        return row if isinstance(row, StoredMessage) else None
+
+    def _give_back(self, turn: _Turn) -> None:
+        """A regeneration ended without text: the old reply, still saved, is shown again."""
+        old, turn.replaces = turn.replaces, None
+        if not old:
+            return
+        chat = self.view.chat
+        if turn.reply_bubble is not None and turn.reply_bubble in chat.bubbles:
+            chat.remove_from(chat.bubbles.index(turn.reply_bubble))
+        turn.reply_bubble = None
+        if turn.user_bubble is None:  # another conversation is shown
+            return
+        for m in old:
+            bubble = chat.add(m.role, m.content, m.id, m.created)
+            bubble.set_details(model=m.model)
+            bubble.set_stop_reason(m.stop_reason)
+            if m.stop_reason == "cancelled":
+                bubble.mark_stopped()
 
     def _gone(self, turn: _Turn) -> bool:
         """The turn's conversation was deleted meanwhile: its reply has nowhere to go."""
@@ -388,8 +414,7 @@ class Turns(QObject):
         if turn.reply_id is None:
             if not text.strip() or self._gone(turn):
                 return
-            row = self._write(turn, self.store.start_reply, turn.conversation_id, content,
-                              self._model or None)
+            row = self._start_row(turn, content)
             if row is None:
                 return
             turn.reply_id = row.id
@@ -417,6 +442,8 @@ class Turns(QObject):
             reason = "limit"  # stopped before any new text: nothing changed, still cut
         else:
             self._finish_row(turn, text, status, stats)
+        if turn.replaces:
+            self._give_back(turn)
         if turn.reply_bubble is not None:
             turn.reply_bubble.set_stop_reason(reason)
         if stats.stop_reason == "cancelled":
@@ -456,6 +483,8 @@ class Turns(QObject):
                 turn.reply_bubble.set_stop_reason("limit")
         elif turn.reply_id is not None:
             self._finish_row(turn, turn.text, "failed", None)
+        if turn.replaces:
+            self._give_back(turn)
         self._set_state("state.error", error=message)
         self._update_controls()
         self.turnFinished.emit(rid, "", None)

@@ -335,6 +335,37 @@ def test_regenerate_replaces_the_last_reply(qtbot: Any, make_app: Any,
     assert "Old answer." not in [m.content for m in history]
 
 
+def test_regenerate_stopped_before_any_text_gives_the_old_reply_back(
+        qtbot: Any, make_app: Any, fake_engine: FakeEngine) -> None:
+    app = ready(qtbot, make_app, fake_engine)
+    win = app.window
+    send(qtbot, app, "hello")
+    before = stored(app)
+    old_id = win.chat.bubbles[-1].message_id
+    fake_engine.block_in_prefill = True
+    win.turns.regenerate()
+    qtbot.waitUntil(lambda: len(win.chat.bubbles) == 2 and win.chat.bubbles[-1].text == "")
+    assert stored(app) == before  # not replaced until the new reply has text
+    with qtbot.waitSignal(win.turnFinished):
+        win.stop()
+    assert stored(app) == before
+    assert [b.text for b in win.chat.bubbles] == ["hello", "I hear you."]
+    back = win.chat.bubbles[-1]
+    assert back.message_id == old_id and back.can_regenerate
+    assert back.meta_label is not None and back.meta_label.text() == "Fake model · finished"
+    # A failure gives it back too.
+    fake_engine.block_in_prefill = False
+
+    def broken(*_a: Any, **_k: Any) -> Any:
+        from qwen_aio.foundation.errors import ModelLoadFailed
+        raise ModelLoadFailed("x.gguf", "out of memory")
+
+    fake_engine.chat = broken  # type: ignore[method-assign]
+    with qtbot.waitSignal(win.turnFinished):
+        win.turns.regenerate()
+    assert stored(app) == before and [b.text for b in win.chat.bubbles][-1] == "I hear you."
+
+
 def test_regenerate_a_cut_reply_then_continue(qtbot: Any, make_app: Any,
                                               fake_engine: FakeEngine) -> None:
     fake_engine.stop_reason = "limit"
