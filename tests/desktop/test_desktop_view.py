@@ -26,12 +26,13 @@ from PySide6.QtGui import (
     QPalette,
     QTextCursor,
     QTextDocument,
+    QWheelEvent,
 )
 from PySide6.QtWidgets import QMenu
 
 from qwen_aio.desktop import chat_view, theme
 from qwen_aio.desktop.app import DesktopApp
-from qwen_aio.desktop.chat_view import RENDER_EVERY_MS, ChatView
+from qwen_aio.desktop.chat_view import FOLLOW_SLACK_PX, RENDER_EVERY_MS, ChatView
 from qwen_aio.desktop.i18n import Translator
 from qwen_aio.desktop.long_text import size_of
 from qwen_aio.desktop.markdown_view import MarkdownView, is_code
@@ -484,6 +485,21 @@ def test_the_view_sticks_to_the_bottom_as_a_bubble_grows(qtbot: Any) -> None:
         last.append_text("\n\nmore text " * 3)
     last.flush()
     qtbot.waitUntil(lambda: bar.value() == bar.maximum())
+    # A wheel turn over a reply's text is left to the conversation (Qt hands an ignored
+    # wheel event to the parents; a sent one is not passed on, so the test passes it on).
+    vp = last.body.viewport()  # type: ignore[union-attr]
+
+    def wheel_at(widget: Any) -> QWheelEvent:
+        where = QPointF(widget.rect().center())
+        return QWheelEvent(where, widget.mapToGlobal(where), QPoint(0, 0), QPoint(0, 240),
+                           Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier,
+                           Qt.ScrollPhase.NoScrollPhase, False)
+
+    over_text = wheel_at(vp)
+    QGuiApplication.sendEvent(vp, over_text)
+    assert not over_text.isAccepted() and bar.value() == bar.maximum()
+    QGuiApplication.sendEvent(view.viewport(), wheel_at(view.viewport()))
+    assert bar.value() < bar.maximum() - FOLLOW_SLACK_PX and not view.following
     bar.setValue(0)
     for _ in range(20):
         last.append_text("\n\neven more " * 3)
