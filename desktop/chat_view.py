@@ -1,19 +1,30 @@
-"""The conversation view: message bubbles with mood chips, all text shown as plain text.
+"""The conversation view: message bubbles with mood chips; replies as safe Markdown.
 
-Text from the user and from the model goes into QLabels set to Qt.PlainText with link
-interaction off, so nothing in a reply can run script, load an image or open a link.
-A mood chip is a flat button: clicking it (or Space when it has focus) asks to correct the
-label; a reply cut by the token limit shows a Continue button when it is the last message.
-A huge message shows only its beginning, with "Show all" and "Copy" (long_text.py).
+A person's message is plain text in a QLabel (Qt.PlainText, links off). A reply is Markdown in
+a MarkdownView (markdown_view.py): no HTML, nothing loaded, a link opens only when clicked and
+confirmed. While a reply streams its pieces are buffered and laid out at most every
+RENDER_EVERY_MS, so a fast model never floods the UI thread. Each message has Copy (button and
+context menu); the last reply has Regenerate, the last message of the person Edit. Hovering a
+message shows when it was written; a reply shows its model and why it ended, and the engine's
+notices about a message sit under it. A reply cut by the token limit shows Continue when it is
+the last message. A huge message shows only its beginning, with "Show all" (long_text.py).
+Colours come from the palette (theme.py), so a dark desktop theme reads well.
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QSize, Qt, QTimer, Signal
+import logging
+import time
+from collections.abc import Callable
+
+from PySide6.QtCore import QEvent, QPoint, QSize, Qt, QTimer, QUrl, Signal
+from PySide6.QtGui import QContextMenuEvent, QDesktopServices, QGuiApplication, QPalette
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
     QLabel,
+    QMenu,
+    QMessageBox,
     QPushButton,
     QScrollArea,
     QSizePolicy,
@@ -22,6 +33,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from qwen_aio.desktop import theme
 from qwen_aio.desktop.i18n import Translator, human_bytes
 from qwen_aio.desktop.long_text import (
     FullTextDialog,
@@ -30,12 +42,68 @@ from qwen_aio.desktop.long_text import (
     soft_wrapped,
     utf8_size,
 )
+from qwen_aio.desktop.markdown_view import MarkdownView, set_link_color
 
+log = logging.getLogger(__name__)
+
+RENDER_EVERY_MS = 100  # a streaming reply is laid out again at most this often
+COPIED_MS = 1500  # how long Copy reads "Copied"
+FOLLOW_SLACK_PX = 24  # this close to the bottom counts as "at the bottom": the view follows
+LINK_SCHEMES = ("http", "https", "mailto")  # the only links handed to the system, when asked
+
+# The tray's quick-check popup still uses these light chips (tray.py); the chat's chips take
+# their colours from the palette (theme.mood_colors).
 CHIP_STYLE = {
     "Positive": "background:#dff5e3; color:#1b5e20; border:1px solid #9fd8a8;",
     "Negative": "background:#fde2e1; color:#8e1b16; border:1px solid #f2a7a3;",
     None: "background:#eeeeee; color:#555555; border:1px solid #d0d0d0;",
 }
+
+
+def chip_css(palette: QPalette, label: str | None) -> str:
+    """A mood chip's colours from the palette: readable in light and dark themes."""
+    bg, fg, border = theme.mood_colors(palette, label)
+    if label is None:  # "mood…": quieter than a label, but still to be read
+        fg = theme.mix(palette.color(QPalette.ColorRole.Text), bg, 0.2)
+    return (f"background:{theme.css(bg)}; color:{theme.css(fg)}; "
+            f"border:1px solid {theme.css(border)};")
+
+
+def view_style_sheet(palette: QPalette) -> str:
+    """One style sheet for the whole column, from `palette`: parsed once, not per bubble
+    (a style sheet per bubble doubled the time to open a long conversation)."""
+    c = theme.css
+    text = palette.color(QPalette.ColorRole.Text)
+    muted = c(theme.muted(palette))
+    link = theme.link(palette)
+    sheet = [f"QLabel#emptyHint {{ color:{muted}; }}",
+             f"#messageBody {{ color:{c(text)}; background:transparent; }}",
+             f"QLabel#cutHint, QLabel#replyMeta, QLabel#engineNotice {{ color:{muted}; "
+             "font-size:11px; }",
+             f"QPushButton[linkButton=\"true\"] {{ background:transparent; color:{muted}; "
+             "border:none; padding:0px 4px; font-size:11px; }",
+             f"QPushButton[linkButton=\"true\"]:hover {{ color:{c(link)}; "
+             "text-decoration:underline; }",
+             f"QPushButton#showAllButton {{ color:{c(link)}; text-decoration:underline; }}",
+             f"QToolButton#moodChip:focus {{ border:2px solid {c(link)}; padding:0px 7px; }}"]
+    for role in ("user", "assistant"):
+        bg = theme.bubble(palette, role)
+        sheet += [
+            f"QFrame#bubble_{role} {{ background:{c(bg)}; border-radius:10px; }}",
+            f"QFrame#bubble_{role} QPushButton#continueButton {{ "
+            f"background:{c(theme.mix(bg, link, 0.06))}; color:{c(link)}; "
+            f"border:1px solid {c(theme.mix(bg, link, 0.5))}; border-radius:9px; "
+            "padding:1px 10px; }",
+            f"QFrame#bubble_{role} QPushButton#continueButton:hover {{ "
+            f"background:{c(theme.mix(bg, link, 0.15))}; }}",
+            f"QFrame#bubble_{role} QPushButton#continueButton:disabled {{ color:{muted}; "
+            f"border-color:{muted}; }}"]
+    for label, value in ((None, ""), ("Positive", "Positive"), ("Negative", "Negative")):
+        look = chip_css(palette, label)
+        chip = f"QToolButton#moodChip[mood=\"{value}\"]"
+        sheet += [f"{chip}, {chip}:disabled {{ {look} border-radius:9px; padding:1px 8px; }}",
+                  f"{chip}:hover {{ border-width:2px; padding:0px 7px; }}"]
+    return "\n".join(sheet)
 
 
 class BodyLabel(QLabel):
@@ -46,6 +114,8 @@ class BodyLabel(QLabel):
     heightForWidth at the real width anyway. And the layouts ask heightForWidth for a few
     widths in turn (scroll bar shown or not), which QLabel does not remember: this does.
     """
+
+    contextMenuWanted = Signal(object, object)  # QMenu to fill, global QPoint
 
     def __init__(self) -> None:
         super().__init__()
@@ -75,6 +145,11 @@ class BodyLabel(QLabel):
         margins = self.contentsMargins()
         return QSize(width + margins.left() + margins.right(), self.heightForWidth(width))
 
+    def contextMenuEvent(self, event: QContextMenuEvent) -> None:  # noqa: N802
+        menu = QMenu(self)
+        self.contextMenuWanted.emit(menu, event.globalPos())
+        menu.deleteLater()
+
 
 def plain_label(text: str = "", cls: type[QLabel] = QLabel) -> QLabel:
     """A QLabel that can never interpret markup or follow links."""
@@ -92,9 +167,12 @@ class MessageBubble(QFrame):
 
     chipClicked = Signal(object)  # this bubble: the person says its mood label is wrong
     continueClicked = Signal(object)  # this bubble: write more of this cut reply
+    regenerateClicked = Signal(object)  # this bubble: write this (last) reply again
+    editClicked = Signal(object)  # this bubble: put this (last) message back in the input
+    linkClicked = Signal(QUrl)  # a link in a reply was clicked (nothing is opened yet)
 
-    def __init__(self, role: str, text: str, tr: Translator,
-                 message_id: int | None = None) -> None:
+    def __init__(self, role: str, text: str, tr: Translator, message_id: int | None = None,
+                 palette: QPalette | None = None) -> None:
         super().__init__()
         self.role = role
         self.message_id = message_id  # the row in the store, once it is saved
@@ -107,23 +185,42 @@ class MessageBubble(QFrame):
         self.viewer: FullTextDialog | None = None
         self.stopped = False
         self.stop_reason: str | None = None  # assistant messages: why the reply ended
+        self.created: float | None = None  # when it was written (time.time())
+        self.model: str | None = None  # assistant messages: the model that wrote it
+        self.notices: list[str] = []  # the engine's notes about this message
+        self.renders = 0  # how often the body was laid out (streaming is coalesced)
+        self._render_timer = QTimer(self)
+        self._render_timer.setSingleShot(True)
+        self._render_timer.setInterval(RENDER_EVERY_MS)
+        self._render_timer.timeout.connect(self._render)
         self.setObjectName("bubble_" + role)
-        bg = "#e3efff" if role == "user" else "#f4f4f4"
-        self.setStyleSheet(f"QFrame#bubble_{role} {{ background:{bg}; border-radius:10px; }}")
+        self.setAccessibleName(tr("chat.you" if role == "user" else "chat.assistant"))
         layout = QVBoxLayout(self)
         layout.setContentsMargins(12, 8, 12, 8)
         layout.setSpacing(4)
-        self.body = plain_label(cls=BodyLabel)
+        self.body: BodyLabel | MarkdownView
+        if role == "user":
+            self.body = plain_label(cls=BodyLabel)  # type: ignore[assignment]
+        else:
+            self.body = MarkdownView()
+            self.body.linkClicked.connect(self.linkClicked)
+        self.body.setObjectName("messageBody")
         self.body.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)
+        self.body.contextMenuWanted.connect(self._fill_context_menu)
         layout.addWidget(self.body)
-        layout.addLayout(self._build_more_row())
-        self._render()
+        self._notice_box = QVBoxLayout()
+        self._notice_box.setSpacing(0)
+        layout.addLayout(self._notice_box)
         self.chip: QToolButton | None = None
         self.mood_label: str | None = None
         self.mood_confidence: float | None = None
         self.mood_corrected = False
         self.cut_hint: QLabel | None = None
         self.continue_button: QPushButton | None = None
+        self.meta_label: QLabel | None = None
+        self.regenerate_button: QPushButton | None = None
+        self.edit_button: QPushButton | None = None
+        self._build_actions()
         if role == "user":
             self.chip = QToolButton()
             self.chip.setObjectName("moodChip")
@@ -134,8 +231,14 @@ class MessageBubble(QFrame):
             self.chip.setFocusPolicy(Qt.FocusPolicy.TabFocus)  # a click keeps focus in the input
             self.chip.setEnabled(False)  # nothing to correct until the label arrives
             self.chip.clicked.connect(self._on_chip_clicked)
-            self._style_chip(None)
+            self.chip.setProperty("mood", "")
+            self.edit_button = self._link_button("editButton")
+            self.edit_button.clicked.connect(lambda: self.editClicked.emit(self))
+            self.edit_button.hide()
             row = QHBoxLayout()
+            row.addWidget(self.show_all_button)
+            row.addWidget(self.copy_button)
+            row.addWidget(self.edit_button)
             row.addStretch(1)
             row.addWidget(self.chip)
             layout.addLayout(row)
@@ -143,16 +246,10 @@ class MessageBubble(QFrame):
             self.cut_hint = plain_label(tr("chat.cut"))
             self.cut_hint.setObjectName("cutHint")
             self.cut_hint.setWordWrap(False)
-            self.cut_hint.setStyleSheet("color:#888888; font-size:11px;")
             self.continue_button = QPushButton(tr("chat.continue"))
             self.continue_button.setObjectName("continueButton")
             self.continue_button.setToolTip(tr("chat.continue_tip"))
             self.continue_button.setCursor(Qt.CursorShape.PointingHandCursor)
-            self.continue_button.setStyleSheet(
-                "QPushButton#continueButton { background:#ffffff; color:#1565c0; "
-                "border:1px solid #90caf9; border-radius:9px; padding:1px 10px; }"
-                "QPushButton#continueButton:hover { background:#e3f2fd; }"
-                "QPushButton#continueButton:disabled { color:#9e9e9e; border-color:#d0d0d0; }")
             self.continue_button.clicked.connect(self._on_continue_clicked)
             row = QHBoxLayout()
             row.addWidget(self.cut_hint)
@@ -161,39 +258,112 @@ class MessageBubble(QFrame):
             layout.addLayout(row)
             self.cut_hint.hide()
             self.continue_button.hide()
+            self.meta_label = plain_label("")
+            self.meta_label.setObjectName("replyMeta")
+            self.meta_label.setWordWrap(False)
+            self.meta_label.hide()
+            self.regenerate_button = self._link_button("regenerateButton")
+            self.regenerate_button.clicked.connect(lambda: self.regenerateClicked.emit(self))
+            self.regenerate_button.hide()
+            actions = QHBoxLayout()
+            actions.addWidget(self.meta_label)
+            actions.addStretch(1)
+            actions.addWidget(self.show_all_button)
+            actions.addWidget(self.copy_button)
+            actions.addWidget(self.regenerate_button)
+            layout.addLayout(actions)
+        self._label_actions()
+        self._render()
+        self.apply_theme(palette if palette is not None else QGuiApplication.palette())
+        self.last_menu: list[str] = []  # the context menu's actions, last time it was asked
 
-    # --- text -------------------------------------------------------------------------------
+    # --- the row of small actions -----------------------------------------------------------
 
-    def _build_more_row(self) -> QHBoxLayout:
-        """"Show all (1.2 MB)" and "Copy", shown only when the body holds a preview."""
-        link = ("QPushButton { background:transparent; color:#1565c0; border:none; "
-                "padding:0px 4px; text-decoration:underline; }")
-        self.show_all_button = QPushButton()
-        self.show_all_button.setObjectName("showAllButton")
-        self.show_all_button.setCursor(Qt.CursorShape.PointingHandCursor)
-        self.show_all_button.setStyleSheet(link)
+    def _link_button(self, name: str) -> QPushButton:
+        button = QPushButton()
+        button.setObjectName(name)
+        button.setProperty("linkButton", True)
+        button.setCursor(Qt.CursorShape.PointingHandCursor)
+        button.setFocusPolicy(Qt.FocusPolicy.TabFocus)
+        return button
+
+    def _build_actions(self) -> None:
+        """"Show all (1.2 MB)" (only when the body holds a preview) and "Copy"."""
+        self.show_all_button = self._link_button("showAllButton")
         self.show_all_button.clicked.connect(self.show_all)
-        self.copy_button = QPushButton()
-        self.copy_button.setObjectName("copyButton")
-        self.copy_button.setCursor(Qt.CursorShape.PointingHandCursor)
-        self.copy_button.setStyleSheet(link)
-        self.copy_button.clicked.connect(lambda: copy_text(self.text))
+        self.copy_button = self._link_button("copyButton")
+        self.copy_button.clicked.connect(self.copy)
         self._size_shown = ""
-        self._label_more_row()
-        row = QHBoxLayout()
-        row.addWidget(self.show_all_button)
-        row.addWidget(self.copy_button)
-        row.addStretch(1)
         self.show_all_button.hide()
-        self.copy_button.hide()
-        return row
 
-    def _label_more_row(self) -> None:
+    def _label_actions(self) -> None:
         tr = self._tr
         self.show_all_button.setText(tr("chat.show_all", size=self._size_shown))
         self.show_all_button.setToolTip(tr("chat.show_all_tip"))
         self.copy_button.setText(tr("chat.copy"))
         self.copy_button.setToolTip(tr("chat.copy_tip"))
+        if self.regenerate_button is not None:
+            self.regenerate_button.setText(tr("chat.regenerate"))
+            self.regenerate_button.setToolTip(tr("chat.regenerate_tip"))
+        if self.edit_button is not None:
+            self.edit_button.setText(tr("chat.edit"))
+            self.edit_button.setToolTip(tr("chat.edit_tip"))
+
+    def copy(self) -> None:
+        """The whole message to the clipboard (a reply as its Markdown source); the button
+        says "Copied" for a moment."""
+        copy_text(self.text)
+        self.copy_button.setText(self._tr("chat.copied"))
+        QTimer.singleShot(COPIED_MS, self, self._label_actions)
+
+    def set_can_regenerate(self, shown: bool, enabled: bool = True) -> None:
+        if self.regenerate_button is not None:
+            self.regenerate_button.setVisible(shown)
+            self.regenerate_button.setEnabled(enabled)
+
+    def set_can_edit(self, shown: bool, enabled: bool = True) -> None:
+        if self.edit_button is not None:
+            self.edit_button.setVisible(shown)
+            self.edit_button.setEnabled(enabled)
+
+    @property
+    def can_regenerate(self) -> bool:
+        b = self.regenerate_button
+        return b is not None and not b.isHidden() and b.isEnabled()
+
+    @property
+    def can_edit(self) -> bool:
+        b = self.edit_button
+        return b is not None and not b.isHidden() and b.isEnabled()
+
+    def _fill_context_menu(self, menu: QMenu, where: QPoint) -> None:
+        """The body's menu (Qt's own for a reply: Copy, Select All) with the message's actions."""
+        tr = self._tr
+        body = self.body
+        if isinstance(body, BodyLabel) and body.hasSelectedText():
+            selected = body.selectedText().replace("\u200b", "")
+            menu.addAction(tr("chat.copy_selection")).triggered.connect(
+                lambda: copy_text(selected))
+        if not menu.isEmpty():
+            menu.addSeparator()
+        menu.addAction(tr("chat.copy_message")).triggered.connect(self.copy)
+        if self.can_regenerate:
+            menu.addAction(tr("chat.regenerate")).triggered.connect(
+                lambda: self.regenerateClicked.emit(self))
+        if self.can_edit:
+            menu.addAction(tr("chat.edit")).triggered.connect(
+                lambda: self.editClicked.emit(self))
+        if self.can_continue:
+            menu.addAction(tr("chat.continue")).triggered.connect(self._on_continue_clicked)
+        self.last_menu = [a.text() for a in menu.actions() if not a.isSeparator()]
+        if QGuiApplication.platformName() != "offscreen":
+            menu.exec(where)
+
+    def contextMenuEvent(self, event: QContextMenuEvent) -> None:  # noqa: N802
+        """A right-click on the bubble's margin: the same menu as on its text."""
+        menu = QMenu(self)
+        self._fill_context_menu(menu, event.globalPos())
+        menu.deleteLater()
 
     # --- text -------------------------------------------------------------------------------
 
@@ -209,40 +379,56 @@ class MessageBubble(QFrame):
     def is_preview(self) -> bool:
         return self._cut
 
+    @property
+    def markdown(self) -> bool:
+        return isinstance(self.body, MarkdownView)
+
     def append_text(self, piece: str) -> None:
-        """A streamed piece: cheap however long the reply is; once the body holds a preview it
-        stays as it is and only the size on "Show all" follows."""
+        """A streamed piece: cheap however long the reply is and however fast pieces come; the
+        body is laid out again at most every RENDER_EVERY_MS (see `flush`)."""
         self._parts.append(piece)
         self._joined = None
         self._bytes += utf8_size(piece)
         if self._cut:
             self._show_size()
-        else:
+        elif not self._render_timer.isActive():
+            self._render_timer.start()
+
+    def flush(self) -> None:
+        """Lay out what has arrived now (the reply ended, or a test looks)."""
+        if self._render_timer.isActive():
+            self._render_timer.stop()
             self._render()
 
     def set_text(self, text: str) -> None:
+        self._render_timer.stop()
         self._parts, self._joined = [text], text
         self._bytes = utf8_size(text)
         self._render()
 
     def mark_stopped(self) -> None:
         self.stopped = True
-        self._render()
+        self.flush()
+        self._show_meta()
 
     def _render(self) -> None:
         text = self.text
         preview, self._cut = preview_of(text)
-        shown = soft_wrapped(preview)
-        if self._cut:
-            shown += " …"
-        if self.stopped:
-            suffix = self._tr("chat.stopped")
-            shown = f"{shown} {suffix}" if shown else suffix
-        if shown != self._shown:
-            self._shown = shown
-            self.body.setText(shown)
+        if isinstance(self.body, MarkdownView):
+            shown = preview + "\n\n…" if self._cut else preview
+            if shown != self._shown:
+                self._shown = shown
+                self.body.set_markdown(shown)
+                self.renders += 1
+        else:
+            shown = soft_wrapped(preview)
+            if self._cut:
+                shown += " …"
+            if shown != self._shown:
+                self._shown = shown
+                self.body.setText(shown)
+                self.renders += 1
         self.show_all_button.setVisible(self._cut)
-        self.copy_button.setVisible(self._cut)
         if self._cut:
             self._show_size()
 
@@ -270,13 +456,67 @@ class MessageBubble(QFrame):
         if self.viewer is viewer:
             self.viewer = None
 
+    # --- what is known about the message: time, model, why it ended, notices ----------------
+
+    def set_details(self, *, created: float | None = None, model: str | None = None) -> None:
+        """When it was written (shown on hover) and, for a reply, the model that wrote it."""
+        if created is not None:
+            self.created = created
+        if model:
+            self.model = model
+        self._show_meta()
+
+    def _show_meta(self) -> None:
+        tr = self._tr
+        lines: list[str] = []
+        if self.created is not None:
+            stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(self.created))
+            lines.append(tr("chat.sent_at" if self.role == "user" else "chat.written_at",
+                            time=stamp))
+        reason = self._reason_text()
+        if self.role != "user":
+            if self.model:
+                lines.append(tr("chat.tip_model", model=self.model))
+            if reason:
+                lines.append(tr("chat.tip_reason", reason=reason))
+        tip = "\n".join(lines)
+        self.setToolTip(tip)
+        self.body.setToolTip(tip)
+        if self.meta_label is not None:
+            meta = " · ".join(p for p in (self.model, reason) if p)
+            self.meta_label.setText(meta)
+            self.meta_label.setVisible(bool(meta))
+
+    def _reason_text(self) -> str:
+        if self.role == "user":
+            return ""
+        reason = "cancelled" if self.stopped else self.stop_reason
+        if reason in ("end", "sentence", "limit", "cancelled"):
+            return self._tr("chat.reason." + reason)
+        return ""
+
+    def add_notice(self, text: str) -> QLabel:
+        """An engine notice about this message (history trimmed, message cut), under its text."""
+        self.notices.append(text)
+        note = plain_label(text)
+        note.setObjectName("engineNotice")
+        self._notice_box.addWidget(note)
+        return note
+
+    def notice_texts(self) -> list[str]:
+        return [w.text() for w in self.findChildren(QLabel, "engineNotice")]
+
     def set_stop_reason(self, reason: str | None) -> None:
         """Why the reply ended; a cut one ("limit") shows the hint under its text."""
+        self.flush()
         self.stop_reason = reason
         if self.cut_hint is not None:
             self.cut_hint.setVisible(reason == "limit")
         if reason != "limit":
             self.set_can_continue(False)
+        if reason is None:
+            self.stopped = False
+        self._show_meta()
 
     def set_can_continue(self, shown: bool, enabled: bool = True) -> None:
         """The Continue button: the window shows it on the last message only, if it was cut."""
@@ -302,7 +542,7 @@ class MessageBubble(QFrame):
         self.mood_corrected = corrected and label is not None
         self.chip.setText(self._tr.mood_chip(label, confidence, self.mood_corrected))
         self.chip.setEnabled(label is not None)
-        self._style_chip(label)
+        self._style_chip()
 
     def chip_text(self) -> str:
         return self.chip.text() if self.chip is not None else ""
@@ -323,26 +563,41 @@ class MessageBubble(QFrame):
             self.cut_hint.setText(tr("chat.cut"))
             self.continue_button.setText(tr("chat.continue"))
             self.continue_button.setToolTip(tr("chat.continue_tip"))
-        self._label_more_row()
+        self._label_actions()
+        self._show_meta()
         self._shown = None
         self._render()
 
-    def _style_chip(self, label: str | None) -> None:
+    # --- colours ----------------------------------------------------------------------------
+
+    def apply_theme(self, palette: QPalette) -> None:
+        """What the column's style sheet cannot set: link colour and code shade in a reply."""
+        if isinstance(self.body, MarkdownView):
+            set_link_color(self.body, theme.link(palette))
+            self.body.set_code_background(theme.mix(theme.bubble(palette, self.role),
+                                                    palette.color(QPalette.ColorRole.Text),
+                                                    0.08))
+
+    def _style_chip(self) -> None:
+        """The chip's colours follow its label (a property the style sheet matches)."""
         assert self.chip is not None
-        look = CHIP_STYLE.get(label, CHIP_STYLE[None])
-        self.chip.setStyleSheet(
-            "QToolButton#moodChip {" + look + " border-radius:9px; padding:1px 8px; }"
-            "QToolButton#moodChip:hover { border-width:2px; padding:0px 7px; }"
-            "QToolButton#moodChip:focus { border:2px solid #1565c0; padding:0px 7px; }"
-            "QToolButton#moodChip:disabled {" + look + " }"
-        )
+        self.chip.setProperty("mood", self.mood_label or "")
+        style = self.chip.style()
+        style.unpolish(self.chip)
+        style.polish(self.chip)
 
 
 class ChatView(QScrollArea):
-    """A scrolling column of bubbles that follows the newest text."""
+    """A scrolling column of bubbles; it follows new text only while the person is at the end.
+
+    Scrolling up to read stops the following; scrolling back to the bottom (or sending a
+    message, or opening a conversation) starts it again.
+    """
 
     chipClicked = Signal(object)  # MessageBubble
     continueClicked = Signal(object)  # MessageBubble
+    regenerateClicked = Signal(object)  # MessageBubble
+    editClicked = Signal(object)  # MessageBubble
 
     def __init__(self, tr: Translator, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -350,12 +605,13 @@ class ChatView(QScrollArea):
         self.setWidgetResizable(True)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self._inner = QWidget()
+        self._inner.setObjectName("chatColumn")
         self._column = QVBoxLayout(self._inner)
         self._column.setContentsMargins(12, 12, 12, 12)
         self._column.setSpacing(10)
         self._empty = plain_label(tr("win.empty"))
+        self._empty.setObjectName("emptyHint")
         self._empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self._empty.setStyleSheet("color:#888888;")
         # The stretch sits above the messages, as in chat apps: wrapped labels can overestimate
         # their height, and any slack then lands above the oldest message, not below the newest.
         self._column.addStretch(1)
@@ -363,8 +619,14 @@ class ChatView(QScrollArea):
         self.setWidget(self._inner)
         self.bubbles: list[MessageBubble] = []
         self._holders: list[QWidget] = []
-        self.verticalScrollBar().rangeChanged.connect(self._follow)
-        self._stick = True
+        self.following = True  # the person is at the bottom: new text keeps it in view
+        bar = self.verticalScrollBar()
+        bar.rangeChanged.connect(self._on_range_changed)
+        bar.valueChanged.connect(self._on_scrolled)
+        # Asked before a clicked link is handed to the browser (tests replace it).
+        self.confirm_link: Callable[[QUrl], bool] = self._ask_to_open
+        self._styled_for: str | None = None
+        self._apply_theme()
 
     def clear(self) -> None:
         for holder in self._holders:
@@ -374,12 +636,20 @@ class ChatView(QScrollArea):
         self._holders.clear()
         self.bubbles.clear()
         self._empty.show()
+        self.following = True
 
-    def add(self, role: str, text: str = "", message_id: int | None = None) -> MessageBubble:
+    def add(self, role: str, text: str = "", message_id: int | None = None,
+            created: float | None = None) -> MessageBubble:
+        """A message at the end; the person's own message brings the view to the bottom."""
         self._empty.hide()
-        bubble = MessageBubble(role, text, self._tr, message_id)
+        bubble = MessageBubble(role, text, self._tr, message_id, self.palette())
+        if created is not None:
+            bubble.set_details(created=created)
         bubble.chipClicked.connect(self.chipClicked)
         bubble.continueClicked.connect(self.continueClicked)
+        bubble.regenerateClicked.connect(self.regenerateClicked)
+        bubble.editClicked.connect(self.editClicked)
+        bubble.linkClicked.connect(self.open_link)
         row = QHBoxLayout()
         holder = QWidget()
         holder.setLayout(row)
@@ -393,9 +663,27 @@ class ChatView(QScrollArea):
         self._column.addWidget(holder)
         self._holders.append(holder)
         self.bubbles.append(bubble)
-        self._stick = True
-        QTimer.singleShot(0, self._scroll_to_end)
+        if role == "user":
+            self.following = True
+        if self.following:
+            QTimer.singleShot(0, self._scroll_to_end)
         return bubble
+
+    def remove_from(self, index: int) -> None:
+        """Take the messages from `index` on off the view (Regenerate, Edit)."""
+        for holder in self._holders[index:]:
+            self._column.removeWidget(holder)
+            holder.hide()
+            holder.deleteLater()
+        del self._holders[index:]
+        del self.bubbles[index:]
+        self._empty.setVisible(not self.bubbles)
+
+    def index_of(self, message_id: int) -> int | None:
+        for i, b in enumerate(self.bubbles):
+            if b.message_id == message_id:
+                return i
+        return None
 
     def chips(self) -> list[str]:
         return [b.chip_text() for b in self.bubbles if b.role == "user"]
@@ -406,10 +694,54 @@ class ChatView(QScrollArea):
         for bubble in self.bubbles:
             bubble.retranslate(tr)
 
-    def _follow(self, _min: int, _max: int) -> None:
-        if self._stick:
+    # --- links ------------------------------------------------------------------------------
+
+    def open_link(self, url: QUrl) -> bool:
+        """A clicked link: web and mail links only, and only once the person says yes."""
+        if url.scheme().lower() not in LINK_SCHEMES:
+            log.info("Not opening a %r link from a reply", url.scheme())
+            return False
+        if not self.confirm_link(url):
+            return False
+        return QDesktopServices.openUrl(url)
+
+    def _ask_to_open(self, url: QUrl) -> bool:
+        answer = QMessageBox.question(
+            self, self._tr("chat.open_link_title"),
+            self._tr("chat.open_link", url=url.toDisplayString()[:500]))
+        return answer == QMessageBox.StandardButton.Yes
+
+    # --- following the newest text ----------------------------------------------------------
+
+    def at_bottom(self) -> bool:
+        bar = self.verticalScrollBar()
+        return bar.value() >= bar.maximum() - FOLLOW_SLACK_PX
+
+    def _on_scrolled(self, _value: int) -> None:
+        self.following = self.at_bottom()
+
+    def _on_range_changed(self, _min: int, _max: int) -> None:
+        if self.following:
             self._scroll_to_end()
 
     def _scroll_to_end(self) -> None:
-        bar = self.verticalScrollBar()
-        bar.setValue(bar.maximum())
+        if self.following:
+            bar = self.verticalScrollBar()
+            bar.setValue(bar.maximum())
+
+    # --- colours ----------------------------------------------------------------------------
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802
+        super().changeEvent(event)
+        if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.ApplicationPaletteChange):
+            self._apply_theme()
+
+    def _apply_theme(self) -> None:
+        palette = self.palette()
+        sheet = view_style_sheet(palette)
+        if sheet == self._styled_for:
+            return
+        self._styled_for = sheet
+        self._inner.setStyleSheet(sheet)
+        for bubble in self.bubbles:
+            bubble.apply_theme(palette)

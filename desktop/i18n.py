@@ -192,6 +192,33 @@ STRINGS: dict[str, tuple[str, str]] = {
     "settings.reset_prompt": ("Reset", "恢复默认"),
     "settings.restart_hint": ("Model changes reload the model now.",
                               "更改模型设置会立即重新加载模型。"),
+    # issue 11: the conversation view
+    "chat.copy_message": ("Copy message", "复制整条消息"),
+    "chat.copy_selection": ("Copy selection", "复制所选文字"),
+    "chat.copied": ("Copied", "已复制"),
+    "chat.regenerate": ("Regenerate", "重新生成"),
+    "chat.regenerate_tip": ("Write this reply again; the new one replaces it",
+                            "重新写这条回复，新回复会替换它"),
+    "chat.edit": ("Edit", "编辑"),
+    "chat.edit_tip": ("Put this message back in the input to change and send it again; it "
+                      "and its reply are removed from the conversation",
+                      "把这条消息放回输入框，修改后重新发送；这条消息及其回复会从对话中移除"),
+    "chat.sent_at": ("Sent {time}", "发送于 {time}"),
+    "chat.written_at": ("Written {time}", "写于 {time}"),
+    "chat.tip_model": ("Model: {model}", "模型：{model}"),
+    "chat.tip_reason": ("Ended: {reason}", "结束：{reason}"),
+    "chat.reason.end": ("finished", "已完成"),
+    "chat.reason.sentence": ("ended at a sentence", "在句末结束"),
+    "chat.reason.limit": ("length limit", "达到长度上限"),
+    "chat.reason.cancelled": ("stopped", "已停止"),
+    "chat.open_link_title": ("Open link", "打开链接"),
+    "chat.open_link": ("Open this link in your browser?\n\n{url}",
+                       "在浏览器中打开此链接？\n\n{url}"),
+    "status.speed_live": ("Reply: {tps:.1f} tokens/s…", "回复：{tps:.1f} 词元/秒…"),
+    "status.speed_waiting": ("Reply: …", "回复：…"),
+    "state.regenerating": ("Writing the reply again… (Esc stops)", "正在重新生成回复…（Esc 停止）"),
+    "state.edit_back": ("Your last message is back in the input: change it and send it again.",
+                        "你的上一条消息已放回输入框：修改后重新发送。"),
 }
 
 LANGUAGES = ("en", "zh")

@@ -463,6 +463,16 @@ class ConversationStore:
             lines.append("")
         return "\n".join(lines)
 
+    # --- issue 11: the conversation view (Regenerate, Edit and resend) ---------------------
+
+    @_guarded
+    def delete_messages_from(self, conversation_id: int, first_id: int) -> int:
+        """Remove `first_id` and every later message of the conversation; how many went."""
+        with self._write() as db:
+            n = db.execute("DELETE FROM messages WHERE conversation_id = ? AND id >= ?",
+                           (conversation_id, first_id)).rowcount
+        return int(n)
+
 
 def _md_line(text: str) -> str:
     return " ".join(text.split())

@@ -8,11 +8,17 @@ The reply's row is written at its first piece of text (status "streaming") and u
 every SAVE_EVERY_MS while it streams, then once more at its end with the status, stop reason and
 token counts; so a crash loses at most the last half second, and the next start marks the row
 "interrupted". Quitting delivers what the worker already sent and saves it as "stopped".
+
+Regenerate runs the turn again over the history before the last reply; the old reply's row is
+deleted when the new one has its first text (so Stop or an error before that gives the old reply
+back). Edit puts the person's last message back in the input and removes that exchange.
+The status bar's reply speed is the running reply's, updated as it streams.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -21,8 +27,8 @@ from PySide6.QtCore import QCoreApplication, QEvent, QObject, QTimer, Signal, Sl
 from qwen_aio.desktop.backend import Message, MoodResult, ReplyStats
 from qwen_aio.desktop.chat_view import MessageBubble
 from qwen_aio.desktop.conversations import Conversations
-from qwen_aio.desktop.store import ConversationStore
-from qwen_aio.desktop.window_layout import WindowLayout
+from qwen_aio.desktop.store import ConversationStore, StoredMessage
+from qwen_aio.desktop.window_layout import PASTE_HELD_CHARS, WindowLayout
 from qwen_aio.desktop.worker import EngineClient
 from qwen_aio.foundation.errors import ConversationsUnavailable
 from qwen_aio.foundation.settings import Settings
@@ -30,6 +36,7 @@ from qwen_aio.foundation.settings import Settings
 log = logging.getLogger(__name__)
 
 SAVE_EVERY_MS = 500  # a streaming reply is written at most this often (and at its end)
+SPEED_EVERY_S = 0.25  # the running reply's speed in the status bar changes at most this often
 
 
 @dataclass
@@ -53,6 +60,10 @@ class _Turn:
     saved_text: str | None = None  # what that row holds now
     store_error: str | None = None  # a failed write: shown instead of "Ready." at the end
     mood_shown: bool = False  # its label arrived (early from a preparation, or from the turn)
+    replaces: list[StoredMessage] | None = None  # Regenerate: the old reply, until new text
+    pieces: int = 0  # pieces (about one token each) that arrived in this turn
+    first_piece_at: float = 0.0  # time.perf_counter() of the first one
+    speed_shown_at: float = 0.0
 
 
 class Turns(QObject):
@@ -86,6 +97,8 @@ class Turns(QObject):
         w.replyDone.connect(self._on_reply_done)
         w.failed.connect(self._on_failed)
         conversations.opened.connect(self._on_conversation_opened)
+        view.chat.regenerateClicked.connect(self.regenerate)
+        view.chat.editClicked.connect(self.edit_last)
 
     def history(self, conversation_id: int | None) -> list[Message]:
         """A conversation as the engine sees it: its saved messages that have text."""
@@ -113,13 +126,92 @@ class Turns(QObject):
         except ConversationsUnavailable as exc:  # nothing was sent: the text stays in the box
             self._set_state("state.store_failed", error=exc.reason)
             return
-        bubble = self.view.chat.add("user", text, stored.id)
+        bubble = self.view.chat.add("user", text, stored.id, stored.created)
         self.view.input.clear_message()
         rid = self.client.send(history, text, max_tokens=self.settings.reply_limit(),
                                system_prompt=self.settings.system_prompt or None)
         self._turn = _Turn(rid, conversation_id, stored.id, bubble)
         self._set_state("state.mood")
+        self._show_speed_waiting()
         self._update_controls()
+
+    def regenerate(self, bubble: MessageBubble | None = None) -> None:
+        """Write the open conversation's last reply again; the new reply replaces it.
+
+        The model reads the history before the old reply; the old reply's row is deleted as
+        the new one is first written, and comes back if the new one ends without text.
+        """
+        conversation_id = self.conversations.current_id
+        if self.client.busy or not self.client.model_loaded or conversation_id is None:
+            return
+        try:
+            messages = self.store.messages(conversation_id)
+        except ConversationsUnavailable as exc:
+            self._set_state("state.store_failed", error=exc.reason)
+            return
+        if not messages or messages[-1].role != "assistant":
+            return
+        i = len(messages) - 1
+        while i >= 0 and messages[i].role == "assistant":
+            i -= 1
+        if i < 0:
+            return
+        user = messages[i]
+        chat = self.view.chat
+        at = chat.index_of(user.id)
+        if at is None or (bubble is not None and (not chat.bubbles or bubble is not
+                                                  chat.bubbles[-1])):
+            return
+        chat.remove_from(at + 1)
+        history = [Message(m.role, m.content) for m in messages[:i] if m.content.strip()]
+        rid = self.client.send(history, user.content, max_tokens=self.settings.reply_limit(),
+                               system_prompt=self.settings.system_prompt or None)
+        self._turn = _Turn(rid, conversation_id, user.id, chat.bubbles[at],
+                           replaces=messages[i + 1:])
+        self._set_state("state.regenerating")
+        self._show_speed_waiting()
+        self._update_controls()
+
+    def edit_last(self, bubble: MessageBubble | None = None) -> None:
+        """The person's last message back into the input; it and its reply leave the
+        conversation (and the store), so sending the edited text continues from before it."""
+        conversation_id = self.conversations.current_id
+        if self.client.busy or conversation_id is None:
+            return
+        try:
+            messages = self.store.messages(conversation_id)
+        except ConversationsUnavailable as exc:
+            self._set_state("state.store_failed", error=exc.reason)
+            return
+        users = [m for m in messages if m.role == "user"]
+        if not users:
+            return
+        last = users[-1]
+        chat = self.view.chat
+        at = chat.index_of(last.id)
+        if at is None or (bubble is not None and bubble is not chat.bubbles[at]):
+            return
+        try:
+            self.store.delete_messages_from(conversation_id, last.id)
+        except ConversationsUnavailable as exc:
+            self._set_state("state.store_failed", error=exc.reason)
+            return
+        chat.remove_from(at)
+        box = self.view.input
+        typed = box.toPlainText().strip()  # what the person had started typing stays, after it
+        if len(last.content) > PASTE_HELD_CHARS:
+            box.set_pasted(f"{last.content}\n\n{box.pasted}" if box.pasted else last.content)
+        else:
+            box.setPlainText(f"{last.content}\n\n{typed}" if typed else last.content)
+            box.moveCursor(box.textCursor().MoveOperation.End)
+        try:
+            self.conversations.refresh_timeline()
+        except ConversationsUnavailable as exc:
+            self._set_state("state.store_failed", error=exc.reason)
+            return
+        self._set_state("state.edit_back")
+        self._update_controls()
+        box.setFocus()
 
     def continue_reply(self, bubble: MessageBubble | None = None) -> None:
         """Write more of the open conversation's last reply, cut by the token limit."""
@@ -148,6 +240,7 @@ class Turns(QObject):
         self._turn = _Turn(rid, conversation_id, None, None, target, cut.id, cut.content,
                            cut.reply_tokens or 0, reply_id=cut.id, saved_text=cut.content)
         self._set_state("state.continuing")
+        self._show_speed_waiting()
         self._update_controls()
 
     def stop(self) -> None:
@@ -155,20 +248,57 @@ class Turns(QObject):
             self.client.stop()
 
     def refresh_continue(self) -> None:
-        """Continue sits on the conversation's last message only, if that is a cut reply."""
+        """Continue sits on the conversation's last message only, if that is a cut reply;
+        Regenerate on the last reply, Edit on the person's last message (while idle)."""
         bubbles = self.view.chat.bubbles
         last = bubbles[-1] if bubbles else None
         running = self._turn.reply_bubble if self._turn is not None else None
-        enabled = self.client.model_loaded and not self.client.busy
+        idle = not self.client.busy
+        enabled = self.client.model_loaded and idle
+        last_user = next((b for b in reversed(bubbles) if b.role == "user"), None)
         for b in bubbles:
-            b.set_can_continue(b is last and b is not running and b.role == "assistant"
-                               and b.message_id is not None, enabled)
+            final_reply = (b is last and b is not running and b.role == "assistant"
+                           and b.message_id is not None)
+            b.set_can_continue(final_reply, enabled)
+            b.set_can_regenerate(final_reply and last_user is not None, enabled)
+            b.set_can_edit(b is last_user and b.message_id is not None and idle)
 
     def _on_conversation_opened(self) -> None:
         """Another conversation is shown: a running turn keeps saving, but off screen."""
         if self._turn is not None:
             self._turn.user_bubble = self._turn.reply_bubble = None
+        self._show_details()
         self.refresh_continue()
+
+    def _show_details(self) -> None:
+        """Each shown message's time (on hover) and each reply's model, from the store."""
+        conversation_id = self.conversations.current_id
+        if conversation_id is None or not self.view.chat.bubbles:
+            return
+        try:
+            stored = {m.id: m for m in self.store.messages(conversation_id)}
+        except ConversationsUnavailable:
+            return  # the conversation could not be shown either; it says so already
+        for b in self.view.chat.bubbles:
+            m = stored.get(b.message_id) if b.message_id is not None else None
+            if m is not None:
+                b.set_details(created=m.created, model=m.model)
+
+    # --- the running reply's speed ----------------------------------------------------------
+
+    def _show_speed_waiting(self) -> None:
+        self.view.status_speed.setText(self.view.tr("status.speed_waiting"))
+
+    def _show_live_speed(self, turn: _Turn) -> None:
+        now = time.perf_counter()
+        if turn.pieces == 1:
+            turn.first_piece_at = turn.speed_shown_at = now
+            return
+        if now - turn.speed_shown_at < SPEED_EVERY_S:
+            return
+        turn.speed_shown_at = now
+        tps = (turn.pieces - 1) / max(now - turn.first_piece_at, 1e-6)
+        self.view.status_speed.setText(self.view.tr("status.speed_live", tps=tps))
 
     # --- the worker's answers ---------------------------------------------------------------
 
@@ -186,10 +316,13 @@ class Turns(QObject):
         if turn.conversation_id == self.conversations.current_id:
             self._write(turn, self.conversations.refresh_timeline)
             turn.reply_bubble = self.view.chat.add("assistant", "")
+            turn.reply_bubble.set_details(model=self._model or None)
         self.view.status_mood.setText(self.view.tr("status.mood_cached") if mood.cached
                                       else self.view.tr("status.mood_latency",
                                                         ms=mood.latency_ms))
         if mood.notice:
+            if turn.user_bubble is not None:  # it is about the person's message: shown there
+                turn.user_bubble.add_notice(mood.notice)
             self.view.statusBar().showMessage(mood.notice, 15000)
         if turn.store_error is None:
             self._set_state("state.replying")
@@ -201,8 +334,10 @@ class Turns(QObject):
         if turn is None or turn.request_id != rid:
             return
         turn.text += piece
+        turn.pieces += 1
         if turn.reply_bubble is not None:
             turn.reply_bubble.append_text(piece)
+        self._show_live_speed(turn)
         if turn.reply_id is None:
             self._save_progress()  # the row is written as soon as the reply has text
         elif not self._save_timer.isActive():
@@ -217,15 +352,44 @@ class Turns(QObject):
         if turn.reply_id is None:
             if not turn.text.strip() or self._gone(turn):
                 return
-            row = self._write(turn, self.store.start_reply, turn.conversation_id, content,
-                              self._model or None)
+            row = self._start_row(turn, content)
             if row is not None:
                 turn.reply_id, turn.saved_text = row.id, content
                 if turn.reply_bubble is not None:
                     turn.reply_bubble.message_id = row.id
+                    turn.reply_bubble.set_details(created=row.created)
         elif content != turn.saved_text:
             self._write(turn, self.store.update_reply, turn.reply_id, content)
             turn.saved_text = content
+
+    def _start_row(self, turn: _Turn, content: str) -> StoredMessage | None:
+        """The reply's row; a regenerated reply's old row goes first (it is replaced now)."""
+        if turn.replaces:
+            if self._write(turn, self.store.delete_messages_from, turn.conversation_id,
+                           turn.replaces[0].id) is None:
+                return None
+            turn.replaces = None
+        row = self._write(turn, self.store.start_reply, turn.conversation_id, content,
+                          self._model or None)
+        return row if isinstance(row, StoredMessage) else None
+
+    def _give_back(self, turn: _Turn) -> None:
+        """A regeneration ended without text: the old reply, still saved, is shown again."""
+        old, turn.replaces = turn.replaces, None
+        if not old:
+            return
+        chat = self.view.chat
+        if turn.reply_bubble is not None and turn.reply_bubble in chat.bubbles:
+            chat.remove_from(chat.bubbles.index(turn.reply_bubble))
+        turn.reply_bubble = None
+        if turn.user_bubble is None:  # another conversation is shown
+            return
+        for m in old:
+            bubble = chat.add(m.role, m.content, m.id, m.created)
+            bubble.set_details(model=m.model)
+            bubble.set_stop_reason(m.stop_reason)
+            if m.stop_reason == "cancelled":
+                bubble.mark_stopped()
 
     def _gone(self, turn: _Turn) -> bool:
         """The turn's conversation was deleted meanwhile: its reply has nowhere to go."""
@@ -253,13 +417,13 @@ class Turns(QObject):
         if turn.reply_id is None:
             if not text.strip() or self._gone(turn):
                 return
-            row = self._write(turn, self.store.start_reply, turn.conversation_id, content,
-                              self._model or None)
+            row = self._start_row(turn, content)
             if row is None:
                 return
             turn.reply_id = row.id
             if turn.reply_bubble is not None:
                 turn.reply_bubble.message_id = row.id
+                turn.reply_bubble.set_details(created=row.created)
         prompt = stats.prompt_tokens if stats is not None else None
         generated = turn.base_tokens + stats.generated_tokens if stats is not None else None
         if stats is not None:
@@ -281,6 +445,8 @@ class Turns(QObject):
             reason = "limit"  # stopped before any new text: nothing changed, still cut
         else:
             self._finish_row(turn, text, status, stats)
+        if turn.replaces:
+            self._give_back(turn)
         if turn.reply_bubble is not None:
             turn.reply_bubble.set_stop_reason(reason)
         if stats.stop_reason == "cancelled":
@@ -292,7 +458,13 @@ class Turns(QObject):
             self._set_state("state.ready")
         if stats.generated_tokens and stats.decode_tps:
             self.view.status_speed.setText(self.view.tr("status.speed", tps=stats.decode_tps))
+        else:  # nothing was written this time: no speed to show for this reply
+            self.view.status_speed.clear()
         if stats.notices:  # history trimmed or a long paste cut: say so, it changes the reply
+            target = turn.reply_bubble or turn.user_bubble
+            if target is not None:
+                for notice in stats.notices:
+                    target.add_notice(notice)
             self.view.statusBar().showMessage("  ".join(stats.notices), 15000)
         self._update_controls()
         self.view.input.setFocus()
@@ -314,6 +486,8 @@ class Turns(QObject):
                 turn.reply_bubble.set_stop_reason("limit")
         elif turn.reply_id is not None:
             self._finish_row(turn, turn.text, "failed", None)
+        if turn.replaces:
+            self._give_back(turn)
         self._set_state("state.error", error=message)
         self._update_controls()
         self.turnFinished.emit(rid, "", None)

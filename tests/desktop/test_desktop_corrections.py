@@ -311,7 +311,9 @@ def test_stop_a_continuation(qtbot: Any, make_app: Any, fake_engine: FakeEngine)
     qtbot.waitUntil(lambda: reply.text == "I hear you. And ")
     with qtbot.waitSignal(win.turnFinished):
         win.stop_button.click()
-    assert reply.body.text() == "I hear you. And  (stopped)" and continue_buttons(app) == [False]
+    assert reply.body.text() == "I hear you. And" and reply.stopped
+    assert reply.meta_label is not None and "stopped" in reply.meta_label.text()
+    assert continue_buttons(app) == [False]
     saved = app.store.messages(win.current_id)[-1]  # type: ignore[arg-type]
     assert (saved.content, saved.stop_reason) == ("I hear you. And ", "cancelled")
 

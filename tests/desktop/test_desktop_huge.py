@@ -174,7 +174,8 @@ def test_a_stopped_huge_reply_keeps_its_preview_and_says_stopped(qtbot: Any,
     with qtbot.waitSignal(app.window.turnFinished):
         app.window.stop()
     reply = app.window.chat.bubbles[1]
-    assert reply.is_preview and laid_out(reply).endswith("(stopped)")
+    assert reply.is_preview and laid_out(reply).endswith("…") and reply.stopped
+    assert reply.meta_label is not None and reply.meta_label.text().endswith("stopped")
     assert len(laid_out(reply)) <= SHOWN_MAX + 12
 
 

@@ -51,7 +51,8 @@ def test_real_model_chip_then_stream_then_stop_then_next(qtbot: Any, make_app: A
     _, stopped_text, stats = done.args
     assert stats.stop_reason == "cancelled"
     assert stats.generated_tokens < settings.reply_tokens["long"]
-    assert win.chat.bubbles[-1].body.text().endswith("(stopped)")
+    assert win.chat.bubbles[-1].stopped
+    assert win.chat.bubbles[-1].meta_label.text() == "Qwen2.5-Coder-0.5B · stopped"
 
     win.length_box.setCurrentIndex(0)
     with qtbot.waitSignal(win.turnFinished, timeout=120_000) as done:

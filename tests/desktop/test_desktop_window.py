@@ -98,7 +98,9 @@ def test_stop_ends_the_reply_and_the_next_message_works(qtbot: Any, make_app: An
     _, text, stats = done.args
     assert fake_engine.ended_by == ["cancel"]  # stopped by the flag, not by the fake's safety cap
     assert stats.stop_reason == "cancelled" and text == "I hear "
-    assert win.chat.bubbles[-1].body.text() == "I hear  (stopped)"
+    stopped = win.chat.bubbles[-1]
+    assert stopped.text == "I hear " and stopped.stopped
+    assert stopped.meta_label is not None and stopped.meta_label.text() == "Fake model · stopped"
     assert win.state_label.text() == "Stopped."
     assert win.send_button.isEnabled() and not win.stop_button.isEnabled()
 
@@ -179,17 +181,17 @@ def test_sidebar_new_switch_delete_and_export(qtbot: Any, make_app: Any, fake_en
 
 
 def test_text_is_shown_as_plain_text(qtbot: Any, make_app: Any, fake_engine: FakeEngine) -> None:
+    """The person's text is plain; a reply is Markdown without HTML: tags stay visible text."""
     html = '<b>bold</b><img src="http://example.com/x.png"><a href="http://evil">click</a>'
     fake_engine.pieces = ['<script>alert(1)</script>', '<a href="http://x">link</a>']
     app = ready(qtbot, make_app, fake_engine)
     send(qtbot, app, html)
     user, reply = app.window.chat.bubbles
-    for bubble in (user, reply):
-        assert bubble.body.textFormat() == Qt.TextFormat.PlainText
-        assert not bubble.body.openExternalLinks()
-        flags = bubble.body.textInteractionFlags()
-        assert not flags & Qt.TextInteractionFlag.LinksAccessibleByMouse
+    assert user.body.textFormat() == Qt.TextFormat.PlainText
+    assert not user.body.openExternalLinks()
+    assert not user.body.textInteractionFlags() & Qt.TextInteractionFlag.LinksAccessibleByMouse
     assert user.body.text() == html
+    assert not reply.body.openLinks() and not reply.body.openExternalLinks()
     assert reply.body.text() == '<script>alert(1)</script><a href="http://x">link</a>'
 
 
