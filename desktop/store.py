@@ -585,8 +585,9 @@ class ConversationStore:
         scanned = [t for t in terms if t not in indexed]
         where: list[str] = []
         args: list[object] = []
-        source = "messages m"
-        if indexed:
+        source, newest = "messages m", "m.id"
+        if indexed:  # FTS5 walks its index newest first itself, and stops at the limit
+            newest = "f.rowid"
             source = f"{FTS_TABLE} f JOIN messages m ON m.id = f.rowid"
             where.append(f"{FTS_TABLE} MATCH ?")
             args.append(" ".join('"' + t.replace('"', '""') + '"' for t in indexed))
@@ -600,7 +601,7 @@ class ConversationStore:
             "length(m.content) AS n, instr(lower(m.content), lower(?)) AS at, "
             "substr(m.content, max(1, instr(lower(m.content), lower(?)) - ?), ?) AS piece "
             f"FROM {source} JOIN conversations c ON c.id = m.conversation_id "
-            f"WHERE {' AND '.join(where)} ORDER BY m.id DESC LIMIT ?",
+            f"WHERE {' AND '.join(where)} ORDER BY {newest} DESC LIMIT ?",
             (first, first, SNIPPET_BEFORE, SNIPPET_CHARS, *args, limit),
         ).fetchall()
         return [SearchHit(r["conversation_id"], r["title"], r["id"], r["role"], r["created"],
