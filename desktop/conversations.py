@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QInputDialog, QListWidgetItem, QMessageBox
 
+from qwen_aio.desktop import theme
 from qwen_aio.desktop.chat_view import MessageBubble, plain_label
 from qwen_aio.desktop.file_dialogs import ask_markdown_path
 from qwen_aio.desktop.i18n import STRINGS
@@ -197,10 +198,10 @@ class Conversations(QObject):
 
 
 def _add_note(bubble: MessageBubble, text: str) -> None:
-    """A short grey line under a saved reply that did not end normally (e.g. a crash)."""
+    """A short warning-coloured line under a reply that did not end normally (e.g. a crash)."""
     note = plain_label(text)
     note.setObjectName("replyNote")
-    note.setStyleSheet("color:#a15c00; font-size:11px;")
+    note.setStyleSheet(f"color:{theme.css(theme.warning(bubble.palette()))}; font-size:11px;")
     layout = bubble.layout()
     if layout is not None:
         layout.addWidget(note)
