@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 
 from PySide6.QtCore import QElapsedTimer, QEvent, QObject, Qt, QTimer, Signal
-from PySide6.QtGui import QKeyEvent, QKeySequence
+from PySide6.QtGui import QKeyEvent, QKeySequence, QPalette
 from PySide6.QtWidgets import (
     QFrame,
     QLabel,
@@ -186,11 +186,11 @@ class SearchPanel(QWidget):
 class Outline(QFrame):
     """A frame drawn over a widget (mouse goes through), following its size: the highlight."""
 
-    def __init__(self, target: QWidget) -> None:
+    def __init__(self, target: QWidget, palette: QPalette) -> None:
         super().__init__(target)
         self.setObjectName("searchOutline")
         self.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
-        color = theme.css(theme.link(target.palette()))
+        color = theme.css(theme.link(palette))
         self.setStyleSheet(f"QFrame#searchOutline {{ border:3px solid {color}; "
                            "border-radius:10px; background:transparent; }}")
         self.setGeometry(target.rect())
@@ -227,7 +227,7 @@ class Revealer(QObject):
         self.clear()
         self.target = bubble
         bubble.destroyed.connect(self._forget)
-        self.outline = Outline(bubble)
+        self.outline = Outline(bubble, self.chat.palette())  # a styled bubble's own is not
         self._since.start()
         self._scroll()
         QTimer.singleShot(0, self._scroll)  # after the view's own queued scroll to the end

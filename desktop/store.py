@@ -246,6 +246,9 @@ def _snippet(piece: str, at: int, length: int) -> str:
     """The piece of a message around a term as one line, with an ellipsis where it was cut."""
     start = max(1, at - SNIPPET_BEFORE)
     line = " ".join(piece.split())
+    space = line.find(" ")
+    if start > 1 and 0 <= space < SNIPPET_BEFORE // 2:
+        line = line[space + 1:]  # not half a word after the ellipsis
     return ("…" if start > 1 else "") + line + ("…" if start + SNIPPET_CHARS - 1 < length else "")
 
 

@@ -233,11 +233,16 @@ class WindowLayout(QMainWindow):
     # --- menus and shortcuts (issue 11) -------------------------------------------------------
 
     def _action(self, name: str, *keys: QKeySequence | QKeySequence.StandardKey | str) -> QAction:
-        """A menu command; the first key sequence that exists on this platform is its shortcut."""
+        """A menu command; the first key sequence that exists on this platform is its shortcut.
+
+        Only one: an action holding the same sequence twice is "ambiguous" and never fires.
+        """
         action = QAction(self)
         action.setObjectName(name)
         sequences = [k if isinstance(k, QKeySequence) else QKeySequence(k) for k in keys]
-        action.setShortcuts([k for k in sequences if not k.isEmpty()])
+        usable = [k for k in sequences if not k.isEmpty()]
+        if usable:
+            action.setShortcut(usable[0])
         return action
 
     def _build_menus(self) -> None:
