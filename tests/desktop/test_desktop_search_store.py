@@ -120,6 +120,31 @@ def test_streaming_updates_edits_and_deletes_follow(tmp_path: Path, search_path:
     store.close()
 
 
+def test_a_huge_message_indexes_only_its_start(tmp_path: Path, record_property: object) -> None:
+    """1 MB of Chinese has a million distinct trigrams (2 s to index on the UI thread); only the
+    first INDEXED_CHARS are indexed, and short terms (LIKE) still see the whole message."""
+    store = ConversationStore(tmp_path / "c.sqlite3")
+    assert store.fts
+    conv = store.create("Paste")
+    cjk = "".join(chr(0x4E00 + (i * 7919) % 20900) for i in range(1_000_000))
+    text = "开头的话 " + cjk + " 结尾的话语 tail-marker"
+    start = time.perf_counter()
+    m = store.add_message(conv.id, "user", text)
+    record_property("insert_1mb_cjk_ms", round((time.perf_counter() - start) * 1000))
+    [(indexed,)] = store._db.execute(
+        f"SELECT length(content) FROM {store_module.FTS_SOURCE} WHERE id = ?", (m.id,)).fetchall()
+    assert indexed == store_module.INDEXED_CHARS
+    assert [h.message_id for h in store.search("开头的话")] == [m.id]  # indexed part
+    assert store.search("tail-marker") == []  # past the indexed part: not found by FTS...
+    assert [h.message_id for h in store.search("结尾")] == [m.id]  # ...short terms scan it all
+    store.update_reply(m.id, "x")  # not an assistant row: unchanged, index too
+    store.delete(conv.id)
+    assert store.search("开头的话") == []
+    store._db.execute(
+        f"INSERT INTO {FTS_TABLE}({FTS_TABLE}, rank) VALUES ('integrity-check', 1)")
+    store.close()
+
+
 # --- the migration, and files meeting apps without FTS5 ---------------------------------------
 
 def _v3_file(path: Path) -> None:
