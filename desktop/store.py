@@ -145,7 +145,9 @@ def _v4_search(db: sqlite3.Connection) -> None:
     """Search across conversations: the FTS index where this SQLite has FTS5, else LIKE only.
 
     Without FTS5 the step still counts as done; `_ensure_search_index` builds the index the
-    first time an app with FTS5 opens the file.
+    first time an app with FTS5 opens the file. An app of schema 3 refuses a schema-4 file
+    (ConversationsTooNew: left untouched, that session keeps nothing), as it refuses any newer
+    file; the step only adds (a view, the FTS table, triggers), so no row of theirs changes.
     """
     if fts5_available():
         _create_search_index(db)
