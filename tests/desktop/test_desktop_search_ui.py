@@ -306,3 +306,43 @@ def test_first_start_without_a_state_file(qtbot: Any, make_app: Any,
     assert (app.window.width(), app.window.height()) == (980, 680)
     assert app.window.act_show_list.isChecked() and app.window.act_show_timeline.isChecked()
     assert QApplication.instance() is not None
+
+
+# --- the real model ---------------------------------------------------------------------------
+
+def test_a_real_models_streamed_reply_is_found_and_revealed(qtbot: Any, make_app: Any,
+                                                            model_path: Any) -> None:
+    """The reply was saved while it streamed (the update trigger ran each time): its final
+    words are in the index, and choosing the hit shows that very bubble."""
+    import re
+
+    from qwen_aio.desktop.backend import ResolvedModel
+    from qwen_aio.foundation.settings import Settings
+
+    settings = Settings(threads=2, n_ctx=1024)
+    settings.reply_tokens = {"short": 24, "normal": 48, "long": 400}
+    settings.reply_length = "normal"
+    settings.save()
+    app = make_app(resolver=lambda s, r: ResolvedModel(None, model_path, "Qwen2.5-Coder-0.5B"))
+    win = app.window
+    qtbot.waitUntil(lambda: app.client.model_loaded, timeout=120_000)
+    with qtbot.waitSignal(win.turnFinished, timeout=120_000) as done:
+        win.input.setPlainText("My grandmother taught me to bake bread today.")
+        win.send()
+    _, reply, stats = done.args
+    assert stats is not None and reply.strip()
+    [user_id, reply_id] = [b.message_id for b in win.chat.bubbles]
+    last_word = re.findall(r"\w{4,}", reply)[-1]  # written in the last updates of the stream
+    win.new_conversation()
+    win.search.open_search()
+    qtbot.keyClicks(win.search.field, last_word)
+    qtbot.waitUntil(lambda: win.search.hits != [], timeout=5000)
+    hit = next(h for h in win.search.hits if h.message_id == reply_id)
+    assert hit.role == "assistant" and last_word.lower() in hit.snippet.lower()
+    win.search.field.setText("grandmother bread")
+    win.search.run()
+    assert [h.role for h in win.search.hits] == ["user"]
+    qtbot.keyClick(win.search.field, Qt.Key.Key_Return)
+    assert win.current_id == hit.conversation_id
+    assert win.revealer.outline is not None
+    assert win.revealer.outline.parentWidget().message_id == user_id  # type: ignore
