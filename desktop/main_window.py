@@ -251,13 +251,18 @@ class MainWindow(WindowLayout):
         self.act_export.triggered.connect(lambda: self.export_conversation())
         self.act_settings.triggered.connect(self.settingsRequested)
         self.act_quit.triggered.connect(self.quit_app)
-        self.act_find.triggered.connect(self.search.open_search)
+        self.act_find.triggered.connect(self.find)
         self.act_send.triggered.connect(self.send)
         self.act_stop.triggered.connect(self.stop)
         self.act_show_list.toggled.connect(self.sidebar.parentWidget().setVisible)
         self.act_show_timeline.toggled.connect(self._show_timeline)
         self.act_keys.triggered.connect(lambda: self.show_shortcuts())
         self.act_about.triggered.connect(lambda: self.show_about())
+
+    def find(self) -> None:
+        """Ctrl+F: the search sits above the conversation list, so the list is shown too."""
+        self.act_show_list.setChecked(True)
+        self.search.open_search()
 
     def _show_timeline(self, shown: bool) -> None:
         self.timeline.setVisible(shown)

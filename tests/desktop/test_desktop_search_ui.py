@@ -257,9 +257,9 @@ def test_view_menu_hides_the_list_and_the_timeline(qtbot: Any, make_app: Any,
     assert not win.timeline.isVisible() and not win.timeline_title.isVisible()
     win.act_show_list.trigger()
     assert not win.sidebar.isVisible()
-    win.act_find.trigger()  # searching shows the list again? no: the panel sits in it
-    win.act_show_list.trigger()
-    assert win.sidebar.isVisible()
+    qtbot.keyClick(win.input, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier)
+    assert win.search.field.isVisible() and win.sidebar.isVisible()  # the list holds the search
+    assert win.act_show_list.isChecked()
 
 
 # --- window state ---------------------------------------------------------------------------
