@@ -239,7 +239,7 @@ class MainWindow(WindowLayout):
     def _build_search(self) -> None:
         """The Ctrl+F panel above the conversation list, and the chat's reveal-and-outline."""
         self.search = SearchPanel(self.store, self.tr, self)
-        self.side_layout.insertWidget(1, self.search, 1)
+        self.side_layout.insertWidget(1, self.search, 2)  # results get more room than the list
         self.revealer = Revealer(self.chat)
         self.search.chosen.connect(self.open_search_hit)
         self.search.closed.connect(lambda: self.sidebar.setFocus())

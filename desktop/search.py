@@ -8,24 +8,47 @@ to the message and outlines it for a moment.
 
 from __future__ import annotations
 
+import html
 import logging
+import re
 
-from PySide6.QtCore import QElapsedTimer, QEvent, QObject, Qt, QTimer, Signal
-from PySide6.QtGui import QKeyEvent, QKeySequence, QPalette
+from PySide6.QtCore import (
+    QElapsedTimer,
+    QEvent,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    QSize,
+    Qt,
+    QTimer,
+    Signal,
+)
+from PySide6.QtGui import (
+    QAbstractTextDocumentLayout,
+    QKeyEvent,
+    QKeySequence,
+    QPainter,
+    QPalette,
+    QTextDocument,
+)
 from PySide6.QtWidgets import (
     QFrame,
     QLabel,
     QLineEdit,
+    QListView,
     QListWidget,
     QListWidgetItem,
     QScrollArea,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
     QVBoxLayout,
     QWidget,
 )
 
 from qwen_aio.desktop import theme
 from qwen_aio.desktop.i18n import Translator
-from qwen_aio.desktop.store import ConversationStore, SearchHit
+from qwen_aio.desktop.store import ConversationStore, SearchHit, search_terms
 from qwen_aio.foundation.errors import ConversationsUnavailable
 
 log = logging.getLogger(__name__)
@@ -36,6 +59,70 @@ HIGHLIGHT_MS = 2500  # how long a revealed message stays outlined
 _SETTLE_MS = 1000  # a freshly opened conversation is still laying out: keep the message in view
 
 HIT_ROLE = Qt.ItemDataRole.UserRole  # (conversation id, message id) of a result row
+HTML_ROLE = Qt.ItemDataRole.UserRole + 1  # the row as drawn: title, who, snippet with the terms
+
+
+def marked(text: str, terms: list[str], color: str) -> str:
+    """`text` as HTML with every occurrence of a term in bold (any case), the rest escaped."""
+    if not terms:
+        return html.escape(text)
+    pattern = re.compile("|".join(re.escape(t) for t in sorted(terms, key=len, reverse=True)),
+                         re.IGNORECASE)
+    out, last = [], 0
+    for m in pattern.finditer(text):
+        out.append(html.escape(text[last:m.start()]))
+        out.append(f'<b style="color:{color}">{html.escape(m.group())}</b>')
+        last = m.end()
+    out.append(html.escape(text[last:]))
+    return "".join(out)
+
+
+_COLORED = re.compile(r' style="color:#[0-9a-fA-F]{6}"')
+
+
+class HitDelegate(QStyledItemDelegate):
+    """Draws a result row's HTML (the title in bold, the terms marked) in the palette's colours."""
+
+    MARGIN = 4
+
+    def _document(self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex,
+                  width: int, selected: bool = False) -> QTextDocument:
+        doc = QTextDocument()
+        doc.setDefaultFont(option.font)
+        doc.setDocumentMargin(self.MARGIN)
+        text = str(index.data(HTML_ROLE) or html.escape(str(index.data())))
+        if selected:  # the highlighted text colour throughout, readable on the selection
+            text = _COLORED.sub("", text)
+        doc.setHtml(text)
+        doc.setTextWidth(max(width, 40))
+        return doc
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem,
+              index: QModelIndex | QPersistentModelIndex) -> None:
+        opt = QStyleOptionViewItem(option)
+        self.initStyleOption(opt, index)
+        opt.text = ""
+        widget = opt.widget
+        style = widget.style() if widget is not None else None
+        if style is not None:
+            style.drawControl(QStyle.ControlElement.CE_ItemViewItem, opt, painter, widget)
+        selected = bool(option.state & QStyle.StateFlag.State_Selected)
+        doc = self._document(option, index, option.rect.width(), selected)
+        ctx = QAbstractTextDocumentLayout.PaintContext()
+        ctx.palette.setColor(QPalette.ColorRole.Text, option.palette.color(
+            QPalette.ColorRole.HighlightedText if selected else QPalette.ColorRole.Text))
+        painter.save()
+        painter.translate(option.rect.topLeft())
+        doc.documentLayout().draw(painter, ctx)
+        painter.restore()
+
+    def sizeHint(self, option: QStyleOptionViewItem,
+                 index: QModelIndex | QPersistentModelIndex) -> QSize:
+        width = option.rect.width()
+        if width <= 0 and option.widget is not None:
+            width = option.widget.width() - 24  # before the view laid the row out
+        doc = self._document(option, index, width)
+        return QSize(width, int(doc.size().height()) + 2)
 
 
 class SearchField(QLineEdit):
@@ -87,6 +174,8 @@ class SearchPanel(QWidget):
         self.results.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.results.setTextElideMode(Qt.TextElideMode.ElideRight)
         self.results.setAlternatingRowColors(True)
+        self.results.setItemDelegate(HitDelegate(self.results))
+        self.results.setResizeMode(QListView.ResizeMode.Adjust)  # rows re-wrap with the width
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.field)
@@ -152,10 +241,16 @@ class SearchPanel(QWidget):
         except ConversationsUnavailable as exc:
             self.status.setText(self.tr("state.store_failed", error=exc.reason))
             return
+        terms = search_terms(query)
+        palette = self.results.palette()
+        accent, quiet = theme.css(theme.link(palette)), theme.css(theme.muted(palette))
         for hit in self.hits:
             who = self.tr("chat.you" if hit.role == "user" else "chat.assistant")
             item = QListWidgetItem(f"{hit.title} · {who}\n{hit.snippet}")
             item.setData(HIT_ROLE, (hit.conversation_id, hit.message_id))
+            item.setData(HTML_ROLE, f"<b>{html.escape(hit.title)}</b> "
+                                    f'<span style="color:{quiet}">· {html.escape(who)}</span>'
+                                    f"<br>{marked(hit.snippet, terms, accent)}")
             item.setToolTip(hit.snippet)
             self.results.addItem(item)
         if not self.hits:
@@ -192,7 +287,7 @@ class Outline(QFrame):
         self.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
         color = theme.css(theme.link(palette))
         self.setStyleSheet(f"QFrame#searchOutline {{ border:3px solid {color}; "
-                           "border-radius:10px; background:transparent; }}")
+                           "border-radius:10px; background:transparent; }")
         self.setGeometry(target.rect())
         target.installEventFilter(self)
         self.show()

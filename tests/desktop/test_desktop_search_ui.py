@@ -164,6 +164,27 @@ def test_outline_uses_the_palette_and_goes_away(qtbot: Any, make_app: Any,
     assert muted in win.state_label.styleSheet() and muted in win.search.status.styleSheet()
 
 
+def test_result_rows_mark_the_terms_and_never_run_markup(qtbot: Any, make_app: Any,
+                                                        fake_engine: FakeEngine) -> None:
+    app = ready(qtbot, make_app, fake_engine)
+    win = app.window
+    conv = app.store.create("<i>Tags</i>")
+    app.store.add_message(conv.id, "user", "Bread & <b>butter</b> <img src=x> BREAD")
+    win.search.open_search()
+    win.search.field.setText("bread")
+    win.search.run()
+    row = win.search.results.item(0).data(search_module.HTML_ROLE)
+    accent = theme.css(theme.link(win.search.results.palette()))
+    assert row.startswith("<b>&lt;i&gt;Tags&lt;/i&gt;</b>")
+    assert row.endswith(f'<br><b style="color:{accent}">Bread</b> &amp; &lt;b&gt;butter&lt;/b&gt; '
+                        f'&lt;img src=x&gt; <b style="color:{accent}">BREAD</b>')
+    assert search_module.marked("a.b a+b", ["a.b"], "#000000").count("<b") == 1  # not a regex
+    # The delegate lays out the HTML: two lines at least (title, snippet).
+    index = win.search.results.model().index(0, 0)
+    height = win.search.results.sizeHintForRow(0)
+    assert index.isValid() and height >= 2 * win.search.results.fontMetrics().height()
+
+
 # --- keyboard and menus ---------------------------------------------------------------------
 
 def test_ctrl_n_f2_and_delete_with_confirmation(qtbot: Any, make_app: Any,
