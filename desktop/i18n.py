@@ -215,7 +215,6 @@ STRINGS: dict[str, tuple[str, str]] = {
     "menu.keys": ("Keyboard shortcuts", "键盘快捷键"),
     "menu.about": ("About Qwen All-in-One", "关于 Qwen 全能助手"),
     "keys.tip": ("{text} ({keys})", "{text}（{keys}）"),
-    "keys.enter": ("Send the message", "发送消息"),
     "keys.newline": ("New line in the message", "在消息中换行"),
     "keys.delete": ("Delete the conversation (in the list)", "删除对话（在对话列表中）"),
     "keys.search_esc": ("Close the search (in the search field)", "关闭搜索（在搜索框中）"),

@@ -288,14 +288,14 @@ class MainWindow(WindowLayout):
     def shortcut_rows(self) -> list[tuple[str, str]]:
         """(what, keys) for the Keyboard shortcuts window: the menus' keys and the input's."""
         native = QKeySequence.SequenceFormat.NativeText
-        rows = [(a.text().replace("&", "").rstrip("…"),
-                 " / ".join(k.toString(native) for k in a.shortcuts()))
+        rows = [(a.text().replace("&", "").rstrip("…"), self.shortcut_text(a))
                 for a in (self.act_new, self.act_find, self.act_rename, self.act_export,
                           self.act_settings, self.act_quit, self.act_send, self.act_stop,
                           self.act_keys)]
         rows.insert(3, (self.tr("keys.delete"), self.shortcut_text(self.act_delete)))
-        rows += [(self.tr("keys.enter"), QKeySequence(Qt.Key.Key_Return).toString(native)),
-                 (self.tr("keys.newline"), QKeySequence("Shift+Return").toString(native)),
+        enter = QKeySequence(Qt.Key.Key_Return).toString(native)
+        rows[7] = (rows[7][0], f"{enter} / {rows[7][1]}")  # Send: Enter in the input, or this
+        rows += [(self.tr("keys.newline"), QKeySequence("Shift+Return").toString(native)),
                  (self.tr("keys.search_esc"), QKeySequence("Esc").toString(native))]
         return [(what, keys) for what, keys in rows if keys]
 

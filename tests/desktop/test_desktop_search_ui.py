@@ -256,6 +256,7 @@ def test_menus_show_the_shortcuts_and_buttons_say_them(qtbot: Any, make_app: Any
     rows = dict(win.shortcut_rows())
     assert rows["Delete the conversation (in the list)"] == "Del"
     assert rows["New line in the message"] == "Shift+Return"
+    assert rows["Send"] == "Return / Ctrl+Return" and rows["Quit"] == "Ctrl+Q"
     box = win.show_shortcuts()
     assert "Ctrl+F" in box.text()
     box.close()
