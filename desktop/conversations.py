@@ -13,8 +13,10 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QInputDialog, QListWidgetItem, QMessageBox
 
+from qwen_aio.desktop import theme
 from qwen_aio.desktop.chat_view import MessageBubble, plain_label
 from qwen_aio.desktop.file_dialogs import ask_markdown_path
 from qwen_aio.desktop.i18n import STRINGS
@@ -103,7 +105,7 @@ class Conversations(QObject):
                 if m.stop_reason == "cancelled":
                     bubble.mark_stopped()
                 if m.status in NOTES:
-                    _add_note(bubble, self.view.tr(NOTES[m.status]))
+                    _add_note(bubble, self.view.tr(NOTES[m.status]), self.view.palette())
         self.refresh_timeline(messages)
         self.opened.emit()
         sidebar = self.view.sidebar
@@ -196,11 +198,11 @@ class Conversations(QObject):
         self.view.timeline.set_points(points)
 
 
-def _add_note(bubble: MessageBubble, text: str) -> None:
-    """A short grey line under a saved reply that did not end normally (e.g. a crash)."""
+def _add_note(bubble: MessageBubble, text: str, palette: QPalette) -> None:
+    """A short warning-coloured line under a reply that did not end normally (e.g. a crash)."""
     note = plain_label(text)
     note.setObjectName("replyNote")
-    note.setStyleSheet("color:#a15c00; font-size:11px;")
+    note.setStyleSheet(f"color:{theme.css(theme.warning(palette))}; font-size:11px;")
     layout = bubble.layout()
     if layout is not None:
         layout.addWidget(note)

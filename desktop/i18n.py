@@ -219,6 +219,37 @@ STRINGS: dict[str, tuple[str, str]] = {
     "state.regenerating": ("Writing the reply again… (Esc stops)", "正在重新生成回复…（Esc 停止）"),
     "state.edit_back": ("Your last message is back in the input: change it and send it again.",
                         "你的上一条消息已放回输入框：修改后重新发送。"),
+    # issue 11: search, shortcuts, window state
+    "search.placeholder": ("Search all conversations", "搜索全部对话"),
+    "search.tip": ("Find messages in every conversation ({keys}). Enter opens the first result, "
+                   "Esc closes the search.",
+                   "在全部对话中查找消息（{keys}）。Enter 打开第一条结果，Esc 关闭搜索。"),
+    "search.results": ("Search results", "搜索结果"),
+    "search.none": ("No message contains this.", "没有消息包含这些内容。"),
+    "search.count": ("{n} messages found", "找到 {n} 条消息"),
+    "search.many": ("The newest {n} messages found", "找到的最新 {n} 条消息"),
+    "menu.conversation": ("&Conversation", "对话(&C)"),
+    "menu.edit": ("&Edit", "编辑(&E)"),
+    "menu.view": ("&View", "查看(&V)"),
+    "menu.help": ("&Help", "帮助(&H)"),
+    "menu.new": ("New conversation", "新建对话"),
+    "menu.rename": ("Rename…", "重命名…"),
+    "menu.delete": ("Delete…", "删除…"),
+    "menu.quit": ("Quit", "退出"),
+    "menu.find": ("Search conversations…", "搜索对话…"),
+    "menu.show_list": ("Conversation list", "对话列表"),
+    "menu.show_timeline": ("Mood timeline", "情绪时间线"),
+    "menu.keys": ("Keyboard shortcuts", "键盘快捷键"),
+    "menu.about": ("About Qwen All-in-One", "关于 Qwen 全能助手"),
+    "keys.tip": ("{text} ({keys})", "{text}（{keys}）"),
+    "keys.newline": ("New line in the message", "在消息中换行"),
+    "keys.delete": ("Delete the conversation (in the list)", "删除对话（在对话列表中）"),
+    "keys.search_esc": ("Close the search (in the search field)", "关闭搜索（在搜索框中）"),
+    "about.text": ("Qwen All-in-One {version}\n\nA local assistant: a small language model on "
+                   "this computer labels the mood of each message and replies. Nothing leaves "
+                   "the computer.",
+                   "Qwen 全能助手 {version}\n\n本地助手：本机上的小型语言模型为每条消息判断情绪"
+                   "并回复。任何内容都不会离开这台电脑。"),
 }
 
 LANGUAGES = ("en", "zh")

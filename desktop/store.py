@@ -83,11 +83,82 @@ def _add_columns(db: sqlite3.Connection, columns: tuple[tuple[str, str], ...]) -
             db.execute(f"ALTER TABLE messages ADD COLUMN {name} {decl}")
 
 
+# --- search (schema 4) -----------------------------------------------------------------------
+# An external-content FTS5 table over messages.content with the trigram tokenizer: it finds any
+# substring of 3+ characters, so Chinese (no spaces between words) is found as well as English.
+# Shorter terms (most Chinese words are 2 characters) are matched with LIKE, a scan that takes
+# a few ms over 10,000 messages. Triggers keep the index in step with every write, also those
+# of another process; the update trigger only fires when the text changed.
+FTS_TABLE = "messages_fts"
+FTS_SOURCE = "messages_fts_source"  # what is indexed: the start of each message
+# A message's first INDEXED_CHARS are indexed: a 1 MB paste of Chinese text has a million
+# distinct trigrams (2 s to index, on the UI thread); its first 20,000 characters take 40 ms.
+# Short terms (LIKE) still look through whole messages.
+INDEXED_CHARS = 20_000
+_FTS_TRIGGERS = ("messages_fts_insert", "messages_fts_delete", "messages_fts_update")
+_INDEXED = f"substr({{row}}.content, 1, {INDEXED_CHARS})"
+_FTS_SQL = (
+    # The external content is a view, so 'rebuild' reads the same text the triggers index.
+    f"CREATE VIEW IF NOT EXISTS {FTS_SOURCE} AS SELECT id, {_INDEXED.format(row='messages')} "
+    "AS content FROM messages",
+    f"CREATE VIRTUAL TABLE IF NOT EXISTS {FTS_TABLE} USING fts5(content, "
+    f"content='{FTS_SOURCE}', content_rowid='id', tokenize='trigram')",
+    f"CREATE TRIGGER IF NOT EXISTS messages_fts_insert AFTER INSERT ON messages BEGIN "
+    f"INSERT INTO {FTS_TABLE}(rowid, content) VALUES (new.id, {_INDEXED.format(row='new')}); "
+    "END",
+    f"CREATE TRIGGER IF NOT EXISTS messages_fts_delete AFTER DELETE ON messages BEGIN "
+    f"INSERT INTO {FTS_TABLE}({FTS_TABLE}, rowid, content) "
+    f"VALUES ('delete', old.id, {_INDEXED.format(row='old')}); END",
+    f"CREATE TRIGGER IF NOT EXISTS messages_fts_update AFTER UPDATE OF content ON messages "
+    f"WHEN old.content IS NOT new.content BEGIN "
+    f"INSERT INTO {FTS_TABLE}({FTS_TABLE}, rowid, content) "
+    f"VALUES ('delete', old.id, {_INDEXED.format(row='old')}); "
+    f"INSERT INTO {FTS_TABLE}(rowid, content) VALUES (new.id, {_INDEXED.format(row='new')}); "
+    "END",
+)
+TRIGRAM_MIN = 3  # the trigram tokenizer matches nothing for a shorter term
+
+
+@functools.lru_cache(maxsize=1)
+def fts5_available() -> bool:
+    """FTS5 with the trigram tokenizer (SQLite 3.34+) in this Python's sqlite3."""
+    probe = sqlite3.connect(MEMORY)
+    try:
+        probe.execute("CREATE VIRTUAL TABLE t USING fts5(x, tokenize='trigram')")
+        return True
+    except sqlite3.OperationalError as exc:
+        log.warning("SQLite %s has no FTS5 trigram search (%s): searching with LIKE",
+                    sqlite3.sqlite_version, exc)
+        return False
+    finally:
+        probe.close()
+
+
+def _create_search_index(db: sqlite3.Connection) -> None:
+    """The FTS table and its triggers, filled from every message (about 0.2 s per 10,000)."""
+    for sql in _FTS_SQL:
+        db.execute(sql)
+    db.execute(f"INSERT INTO {FTS_TABLE}({FTS_TABLE}) VALUES ('rebuild')")
+
+
+def _v4_search(db: sqlite3.Connection) -> None:
+    """Search across conversations: the FTS index where this SQLite has FTS5, else LIKE only.
+
+    Without FTS5 the step still counts as done; `_ensure_search_index` builds the index the
+    first time an app with FTS5 opens the file. An app of schema 3 refuses a schema-4 file
+    (ConversationsTooNew: left untouched, that session keeps nothing), as it refuses any newer
+    file; the step only adds (a view, the FTS table, triggers), so no row of theirs changes.
+    """
+    if fts5_available():
+        _create_search_index(db)
+
+
 # MIGRATIONS[n] takes a file from user_version n to n + 1; append, never edit or reorder.
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _v1_tables,
     _v2_corrections,
     _v3_reply_status,
+    _v4_search,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -153,6 +224,47 @@ class StoredMessage:
     reply_tokens: int | None = None
 
 
+@dataclass(frozen=True)
+class SearchHit:
+    """A message that contains every term of a search, with a short piece of text around one."""
+
+    conversation_id: int
+    title: str
+    message_id: int
+    role: str
+    created: float
+    snippet: str
+
+
+SNIPPET_BEFORE = 30  # characters of context before the first term found
+SNIPPET_CHARS = 120
+MAX_TERMS = 8
+
+
+def search_terms(query: str) -> list[str]:
+    """The whitespace-separated terms of a query, each once, at most MAX_TERMS of them."""
+    terms: list[str] = []
+    for word in query.split():
+        if word.lower() not in (t.lower() for t in terms):
+            terms.append(word)
+    return terms[:MAX_TERMS]
+
+
+def _like(term: str) -> str:
+    escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def _snippet(piece: str, at: int, length: int) -> str:
+    """The piece of a message around a term as one line, with an ellipsis where it was cut."""
+    start = max(1, at - SNIPPET_BEFORE)
+    line = " ".join(piece.split())
+    space = line.find(" ")
+    if start > 1 and 0 <= space < SNIPPET_BEFORE // 2:
+        line = line[space + 1:]  # not half a word after the ellipsis
+    return ("…" if start > 1 else "") + line + ("…" if start + SNIPPET_CHARS - 1 < length else "")
+
+
 def _message(r: sqlite3.Row) -> StoredMessage:
     return StoredMessage(r["id"], r["conversation_id"], r["role"], r["content"], r["mood_label"],
                          r["mood_confidence"], r["created"], bool(r["mood_corrected"]),
@@ -203,6 +315,7 @@ class ConversationStore:
                 self._db.execute("PRAGMA synchronous=NORMAL")  # WAL: a crash loses nothing
             self._check()
             self._migrate()
+            self.fts = self._ensure_search_index()
         except sqlite3.DatabaseError as exc:
             self._db.close()
             if is_damage(exc):
@@ -262,6 +375,42 @@ class ConversationStore:
                 log.info("Upgrading %s from schema %d to %d", self.path, version, version + 1)
                 MIGRATIONS[version](self._db)
                 self._db.execute(f"PRAGMA user_version = {version + 1}")
+
+    def _search_objects(self) -> set[str]:
+        names = (FTS_SOURCE, FTS_TABLE, *_FTS_TRIGGERS)
+        rows = self._db.execute(
+            f"SELECT name FROM sqlite_master WHERE name IN ({', '.join('?' * len(names))})",
+            names).fetchall()
+        return {str(r[0]) for r in rows}
+
+    def _ensure_search_index(self) -> bool:
+        """True when search can use the FTS index; repairs it or turns it off as this SQLite can.
+
+        With FTS5: an index that is missing, or whose triggers were dropped (an app without FTS5
+        wrote to the file since), is rebuilt. Without FTS5 the triggers are dropped, or every
+        write to messages would fail with "no such module"; the index is then stale until an
+        app with FTS5 rebuilds it.
+        """
+        want = {FTS_SOURCE, FTS_TABLE, *_FTS_TRIGGERS}
+        have = self._search_objects()
+        if fts5_available() and have == want:
+            return True
+        if not fts5_available() and not have & set(_FTS_TRIGGERS):
+            return False
+        with self._write() as db:
+            have = self._search_objects()  # again, inside the lock: another process may be here
+            if fts5_available():
+                if have != want:
+                    log.info("Building the search index of %s", self.path)
+                    for name in _FTS_TRIGGERS:
+                        db.execute(f"DROP TRIGGER IF EXISTS {name}")
+                    _create_search_index(db)
+                return True
+            for name in _FTS_TRIGGERS:
+                if name in have:
+                    log.warning("No FTS5 here: search index triggers of %s dropped", self.path)
+                    db.execute(f"DROP TRIGGER IF EXISTS {name}")
+            return False
 
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
@@ -437,6 +586,42 @@ class ConversationStore:
     @_guarded
     def message_count(self) -> int:
         return int(self._db.execute("SELECT COUNT(*) FROM messages").fetchone()[0])
+
+    @_guarded
+    def search(self, query: str, limit: int = 50) -> list[SearchHit]:
+        """Messages containing every term of `query` (any case for A-Z), newest first.
+
+        Terms of 3+ characters go through the FTS index when there is one; shorter ones, and
+        all of them without FTS5, are matched with LIKE (a scan: a few ms per 10,000 messages).
+        """
+        terms = search_terms(query)
+        if not terms or limit <= 0:
+            return []
+        indexed = [t for t in terms if self.fts and len(t) >= TRIGRAM_MIN]
+        scanned = [t for t in terms if t not in indexed]
+        where: list[str] = []
+        args: list[object] = []
+        source, newest = "messages m", "m.id"
+        if indexed:  # FTS5 walks its index newest first itself, and stops at the limit
+            newest = "f.rowid"
+            source = f"{FTS_TABLE} f JOIN messages m ON m.id = f.rowid"
+            where.append(f"{FTS_TABLE} MATCH ?")
+            args.append(" ".join('"' + t.replace('"', '""') + '"' for t in indexed))
+        for t in scanned:
+            where.append("m.content LIKE ? ESCAPE '\\'")
+            args.append(_like(t))
+        # The snippet starts a little before the longest term (lower(): ASCII case only, as LIKE).
+        first = max(terms, key=len)
+        rows = self._db.execute(
+            "SELECT m.id, m.conversation_id, m.role, m.created, c.title, "
+            "length(m.content) AS n, instr(lower(m.content), lower(?)) AS at, "
+            "substr(m.content, max(1, instr(lower(m.content), lower(?)) - ?), ?) AS piece "
+            f"FROM {source} JOIN conversations c ON c.id = m.conversation_id "
+            f"WHERE {' AND '.join(where)} ORDER BY {newest} DESC LIMIT ?",
+            (first, first, SNIPPET_BEFORE, SNIPPET_CHARS, *args, limit),
+        ).fetchall()
+        return [SearchHit(r["conversation_id"], r["title"], r["id"], r["role"], r["created"],
+                          _snippet(r["piece"], r["at"], r["n"])) for r in rows]
 
     # --- export -----------------------------------------------------------------------------
 

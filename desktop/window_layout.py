@@ -6,8 +6,8 @@ length and Send/Stop; the status bar shows the model, the last mood latency and 
 
 from __future__ import annotations
 
-from PySide6.QtCore import QMimeData, Qt, Signal
-from PySide6.QtGui import QKeyEvent, QKeySequence, QShortcut
+from PySide6.QtCore import QEvent, QMimeData, Qt, Signal
+from PySide6.QtGui import QAction, QKeyEvent, QKeySequence
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from qwen_aio.desktop import theme
 from qwen_aio.desktop.chat_view import ChatView, plain_label
 from qwen_aio.desktop.i18n import Translator
 from qwen_aio.desktop.icons import app_icon
@@ -87,7 +88,8 @@ class WindowLayout(QMainWindow):
         self.tr = tr
         self.setWindowIcon(app_icon())
         self.resize(980, 680)
-        splitter = QSplitter()
+        self.splitter = splitter = QSplitter()
+        splitter.setObjectName("mainSplitter")
         splitter.addWidget(self._build_sidebar())
         splitter.addWidget(self._build_main(reply_length))
         splitter.setStretchFactor(1, 1)
@@ -102,12 +104,12 @@ class WindowLayout(QMainWindow):
         bar.addPermanentWidget(self.status_mood)
         bar.addPermanentWidget(self.status_speed)
 
-        self.esc_shortcut = QShortcut(QKeySequence(Qt.Key.Key_Escape), self)
-        self.esc_shortcut.setContext(Qt.ShortcutContext.WindowShortcut)
+        self._build_menus()
+        self._style_labels()
 
     def _build_sidebar(self) -> QWidget:
         side = QWidget()
-        side_layout = QVBoxLayout(side)
+        self.side_layout = side_layout = QVBoxLayout(side)  # the search panel goes in at 1
         side_layout.setContentsMargins(8, 8, 0, 8)
         self.side_title = QLabel()
         self.side_title.setStyleSheet("font-weight:bold;")
@@ -137,11 +139,11 @@ class WindowLayout(QMainWindow):
         main_layout = QVBoxLayout(main)
         main_layout.setContentsMargins(0, 8, 8, 8)
         self.timeline_title = QLabel()
-        self.timeline_title.setStyleSheet("color:#666666;")
+        self.timeline_title.setObjectName("timelineTitle")
         self.timeline = MoodTimeline(self.tr)
         self.chat = ChatView(self.tr)
         self.state_label = plain_label("")
-        self.state_label.setStyleSheet("color:#555555;")
+        self.state_label.setObjectName("stateLabel")
         self.input = InputBox()
         self.input.setMaximumHeight(90)
         self.pasted_bar = self._build_pasted_bar()
@@ -159,7 +161,7 @@ class WindowLayout(QMainWindow):
         self.draft_mood = QLabel()
         self.draft_mood.setObjectName("draftMood")
         self.draft_mood.setFixedWidth(28)
-        self.draft_mood.setStyleSheet("font-size:18px; color:#888888;")
+        self.draft_mood.setStyleSheet("font-size:18px;")  # colour: _style_labels
         controls = QVBoxLayout()
         length_row = QHBoxLayout()
         length_row.addWidget(self.length_label)
@@ -188,7 +190,7 @@ class WindowLayout(QMainWindow):
         row = QHBoxLayout(bar)
         row.setContentsMargins(0, 0, 0, 0)
         self.pasted_label = plain_label("")
-        self.pasted_label.setStyleSheet("color:#555555;")
+        self.pasted_label.setObjectName("pastedLabel")
         self.pasted_show = QPushButton()
         self.pasted_show.setObjectName("pastedShow")
         self.pasted_remove = QPushButton()
@@ -216,6 +218,112 @@ class WindowLayout(QMainWindow):
         if text:
             self.pasted_label.setText(self.tr("input.pasted", size=size_of(text)))
 
+    def _style_labels(self) -> None:
+        """Secondary texts in the palette's muted colour (light or dark theme alike)."""
+        muted = theme.css(theme.muted(self.palette()))
+        for label in (self.timeline_title, self.state_label, self.pasted_label):
+            label.setStyleSheet(f"color:{muted};")
+        self.draft_mood.setStyleSheet(f"font-size:18px; color:{muted};")
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.Type.PaletteChange:
+            self._style_labels()
+        super().changeEvent(event)
+
+    # --- menus and shortcuts (issue 11) -------------------------------------------------------
+
+    def _action(self, name: str, *keys: QKeySequence | QKeySequence.StandardKey | str) -> QAction:
+        """A menu command; the first key sequence that exists on this platform is its shortcut.
+
+        Only one: an action holding the same sequence twice is "ambiguous" and never fires.
+        """
+        action = QAction(self)
+        action.setObjectName(name)
+        sequences = [k if isinstance(k, QKeySequence) else QKeySequence(k) for k in keys]
+        usable = [k for k in sequences if not k.isEmpty()]
+        if usable:
+            action.setShortcut(usable[0])
+        return action
+
+    def _build_menus(self) -> None:
+        """Conversation / Edit / View / Help; standard key sequences where Qt has them."""
+        std = QKeySequence.StandardKey
+        self.act_new = self._action("actNew", std.New, "Ctrl+N")
+        self.act_rename = self._action("actRename", "F2")
+        # Delete only acts on the conversation list: in the input it deletes text.
+        self.act_delete = self._action("actDelete", std.Delete, "Del")
+        self.act_delete.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        self.sidebar.addAction(self.act_delete)
+        self.act_export = self._action("actExport", "Ctrl+Shift+E")
+        self.act_settings = self._action("actSettings", std.Preferences, "Ctrl+,")
+        self.act_quit = self._action("actQuit", std.Quit, "Ctrl+Q")
+        self.act_quit.setMenuRole(QAction.MenuRole.QuitRole)
+        self.act_find = self._action("actFind", std.Find, "Ctrl+F")
+        self.act_send = self._action("actSend")
+        self.act_send.setShortcuts([QKeySequence("Ctrl+Return"), QKeySequence("Ctrl+Enter")])
+        self.act_stop = self._action("actStop", "Esc")
+        self.act_show_list = self._action("actShowList")
+        self.act_show_timeline = self._action("actShowTimeline")
+        for act in (self.act_show_list, self.act_show_timeline):
+            act.setCheckable(True)
+            act.setChecked(True)
+        self.act_keys = self._action("actKeys", std.HelpContents, "F1")
+        self.act_about = self._action("actAbout")
+        self.act_about.setMenuRole(QAction.MenuRole.AboutRole)
+        bar = self.menuBar()
+        self.menu_conversation = bar.addMenu("")
+        for act in (self.act_new, self.act_rename, self.act_delete, self.act_export):
+            self.menu_conversation.addAction(act)
+        self.menu_conversation.addSeparator()
+        self.menu_conversation.addAction(self.act_settings)
+        self.menu_conversation.addSeparator()
+        self.menu_conversation.addAction(self.act_quit)
+        self.menu_edit = bar.addMenu("")
+        for act in (self.act_find, self.act_send, self.act_stop):
+            self.menu_edit.addAction(act)
+        self.menu_view = bar.addMenu("")
+        self.menu_view.addAction(self.act_show_list)
+        self.menu_view.addAction(self.act_show_timeline)
+        self.menu_help = bar.addMenu("")
+        self.menu_help.addAction(self.act_keys)
+        self.menu_help.addAction(self.act_about)
+        for act in (self.act_new, self.act_rename, self.act_export, self.act_settings,
+                    self.act_quit, self.act_find, self.act_send, self.act_stop, self.act_keys):
+            self.addAction(act)  # shortcuts work while the menu bar is hidden (e.g. on macOS)
+
+    def shortcut_text(self, action: QAction) -> str:
+        """The action's first shortcut as the platform writes it ("Ctrl+N", "⌘N")."""
+        keys = action.shortcuts()
+        return keys[0].toString(QKeySequence.SequenceFormat.NativeText) if keys else ""
+
+    def _tip(self, text: str, action: QAction, extra: str = "") -> str:
+        keys = " / ".join(k for k in (extra, self.shortcut_text(action)) if k)
+        return self.tr("keys.tip", text=text, keys=keys) if keys else text
+
+    def retranslate_menus(self, tr: Translator) -> None:
+        self.menu_conversation.setTitle(tr("menu.conversation"))
+        self.menu_edit.setTitle(tr("menu.edit"))
+        self.menu_view.setTitle(tr("menu.view"))
+        self.menu_help.setTitle(tr("menu.help"))
+        for act, key in ((self.act_new, "menu.new"), (self.act_rename, "menu.rename"),
+                         (self.act_delete, "menu.delete"), (self.act_export, "win.export"),
+                         (self.act_settings, "win.settings"), (self.act_quit, "menu.quit"),
+                         (self.act_find, "menu.find"), (self.act_send, "win.send"),
+                         (self.act_stop, "win.stop"), (self.act_show_list, "menu.show_list"),
+                         (self.act_show_timeline, "menu.show_timeline"),
+                         (self.act_keys, "menu.keys"), (self.act_about, "menu.about")):
+            act.setText(tr(key))
+        enter = QKeySequence(Qt.Key.Key_Return).toString(QKeySequence.SequenceFormat.NativeText)
+        for widget, text, act, extra in (
+                (self.new_button, tr("menu.new"), self.act_new, ""),
+                (self.rename_button, tr("menu.rename"), self.act_rename, ""),
+                (self.delete_button, tr("menu.delete"), self.act_delete, ""),
+                (self.export_button, tr("win.export"), self.act_export, ""),
+                (self.settings_button, tr("win.settings"), self.act_settings, ""),
+                (self.send_button, tr("win.send"), self.act_send, enter),
+                (self.stop_button, tr("win.stop"), self.act_stop, "")):
+            widget.setToolTip(self._tip(text.rstrip("…"), act, extra))
+
     def retranslate_layout(self, tr: Translator) -> None:
         """The fixed texts of the window and its child views, in the language of `tr`."""
         self.tr = tr
@@ -238,3 +346,4 @@ class WindowLayout(QMainWindow):
         self._show_pasted(self.input.pasted)
         self.chat.retranslate(tr)
         self.timeline.retranslate(tr)
+        self.retranslate_menus(tr)

@@ -230,7 +230,7 @@ def test_a_v1_file_is_upgraded_step_by_step_to_the_current_schema(tmp_path: Path
     assert _user_version(path) == 0
 
     store = ConversationStore(path)
-    assert store.schema_version() == SCHEMA_VERSION == len(MIGRATIONS) == 3
+    assert store.schema_version() == SCHEMA_VERSION == len(MIGRATIONS) == 4
     [m] = store.messages(1)
     assert (m.content, m.status, m.model, m.prompt_tokens, m.reply_tokens) == (
         "Stay warm.", "done", None, None, None)

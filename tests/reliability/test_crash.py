@@ -104,6 +104,10 @@ def _check_restart(db_path: Path, finished: dict[int, tuple[str, str]], cut: Cut
     db = sqlite3.connect(str(db_path))
     try:
         integrity = db.execute("PRAGMA integrity_check").fetchall()
+        try:  # the search index (schema 4) matches the messages: FTS5's own check raises if not
+            db.execute("INSERT INTO messages_fts(messages_fts, rank) VALUES ('integrity-check', 1)")
+        except sqlite3.DatabaseError as exc:
+            integrity = [(f"search index: {exc}",)]
         if integrity == [("ok",)]:
             tally.integrity_ok += 1
         else:
