@@ -133,6 +133,15 @@ def apply_theme(app: QApplication, theme: str) -> None:
         app.setPalette(saved)
 
 
+def palette_of(widget: QWidget) -> QPalette:
+    """The palette to compute a widget's stylesheet from: the application's (the theme).
+
+    Not ``widget.palette()``: a widget's own stylesheet rewrites that (``color:`` becomes its
+    Text role), so colours computed from it would drift with every re-style.
+    """
+    return QApplication.palette(widget)
+
+
 def _palette_key(palette: QPalette) -> tuple[int, ...]:
     role = QPalette.ColorRole
     return tuple(palette.color(r).rgba() for r in (role.Window, role.Base, role.Text,
@@ -140,25 +149,33 @@ def _palette_key(palette: QPalette) -> tuple[int, ...]:
 
 
 class PaletteFollower(QObject):
-    """Runs ``apply`` now and again whenever the widget's palette really changes.
+    """Runs ``apply`` now and again whenever the application's palette really changes.
 
     For widgets whose stylesheet is computed from the palette (theme.bubble(), muted()...):
-    a stylesheet is a fixed string, so Qt does not recompute it on a theme switch.
+    a stylesheet is a fixed string, so Qt does not recompute it on a theme switch. ``apply``
+    should read ``palette_of(widget)``, not ``widget.palette()`` (see there).
     """
 
     def __init__(self, widget: QWidget, apply: Callable[[], None]) -> None:
         super().__init__(widget)
         self._widget = widget
         self._apply = apply
-        self._key = _palette_key(widget.palette())
+        self._key = _palette_key(palette_of(widget))
         self._busy = False
         widget.installEventFilter(self)
+        # The connection holds this Python object as long as the widget lives: without it,
+        # the wrapper (and its eventFilter) can be garbage-collected while Qt still calls it.
+        widget.destroyed.connect(lambda *_: self._forget())
         apply()
 
+    def _forget(self) -> None:
+        self._apply = _nothing
+
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        # Show too: Qt does not pass a palette change on to a window never shown yet.
         if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.ApplicationPaletteChange,
-                            QEvent.Type.StyleChange) and not self._busy:
-            key = _palette_key(self._widget.palette())
+                            QEvent.Type.StyleChange, QEvent.Type.Show) and not self._busy:
+            key = _palette_key(palette_of(self._widget))
             if key != self._key:  # setStyleSheet can send PaletteChange: no loop, no rework
                 self._key = key
                 self._busy = True
@@ -169,6 +186,10 @@ class PaletteFollower(QObject):
         return False
 
 
+def _nothing() -> None:
+    pass
+
+
 def follow_palette(widget: QWidget, apply: Callable[[], None]) -> PaletteFollower:
     """``apply()`` now and after each palette change (theme setting, desktop dark mode)."""
     return PaletteFollower(widget, apply)
@@ -177,7 +198,7 @@ def follow_palette(widget: QWidget, apply: Callable[[], None]) -> PaletteFollowe
 def style_color(widget: QWidget, pick: Callable[[QPalette], QColor], extra: str = "") -> None:
     """Colour a label's text from its palette, kept right across theme switches."""
     def apply() -> None:
-        widget.setStyleSheet(f"color:{css(pick(widget.palette()))};{extra}")
+        widget.setStyleSheet(f"color:{css(pick(palette_of(widget)))};{extra}")
     follow_palette(widget, apply)
 
 

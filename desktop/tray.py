@@ -127,17 +127,23 @@ class QuickMoodPopup(QWidget):
     def popup(self, anchor: QRect | None = None) -> None:
         """Show by the tray icon (``anchor``), ready for typing."""
         self.adjustSize()
-        point = anchor.center() if anchor is not None and anchor.isValid() else QCursor.pos()
-        screen = QGuiApplication.screenAt(point) or QGuiApplication.primaryScreen()
-        if screen is not None:
-            avoid = self.avoid() if self.avoid is not None else None
-            self.move(place_popup(self.frameGeometry().size(), screen.availableGeometry(),
-                                  anchor, avoid))
+        self._place(anchor)
         self.show()
+        self._place(anchor)  # again with the window frame, known only once shown
         self.raise_()
         self.activateWindow()
         self.input.setFocus()
         self.input.selectAll()
+
+    def _place(self, anchor: QRect | None) -> None:
+        point = anchor.center() if anchor is not None and anchor.isValid() else QCursor.pos()
+        screen = QGuiApplication.screenAt(point) or QGuiApplication.primaryScreen()
+        if screen is None:
+            return
+        avoid = self.avoid() if self.avoid is not None else None
+        frame = self.frameGeometry()
+        pos = place_popup(frame.size(), screen.availableGeometry(), anchor, avoid)
+        self.move(pos)  # a window's pos() is its frame's corner
 
     def toggle(self, anchor: QRect | None = None) -> None:
         """A click on the tray icon opens the popup; a second click closes it."""
@@ -206,7 +212,7 @@ class QuickMoodPopup(QWidget):
         if mood is None:
             self.result.setStyleSheet("")
             return
-        bg, fg, border = theme.mood_colors(self.result.palette(), mood.label)
+        bg, fg, border = theme.mood_colors(theme.palette_of(self.result), mood.label)
         self.result.setStyleSheet(
             f"QLabel#quickResult {{ background:{theme.css(bg)}; color:{theme.css(fg)}; "
             f"border:1px solid {theme.css(border)}; border-radius:12px; font-size:18px; "
