@@ -199,6 +199,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "timeline.empty": ("No messages yet", "还没有消息"),
     "timeline.summary": ("{n} messages: {pos} positive, {neg} negative; latest {latest}",
                          "{n} 条消息：{pos} 条正面，{neg} 条负面；最近一条{latest}"),
+    "timeline.summary_one": ("1 message: {latest}", "1 条消息：{latest}"),
     "timeline.positive": ("positive", "正面"),
     "timeline.negative": ("negative", "负面"),
     "timeline.point": ("#{n} {mood}\n{text}", "#{n} {mood}\n{text}"),

@@ -53,6 +53,8 @@ class MoodTimeline(QWidget):
             return self._tr("timeline.empty")
         pos = sum(1 for label, _ in self.points if label == "Positive")
         latest = "timeline.positive" if self.points[-1][0] == "Positive" else "timeline.negative"
+        if len(self.points) == 1:
+            return self._tr("timeline.summary_one", latest=self._tr(latest))
         return self._tr("timeline.summary", n=len(self.points), pos=pos,
                         neg=len(self.points) - pos, latest=self._tr(latest))
 

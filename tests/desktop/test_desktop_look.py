@@ -366,6 +366,7 @@ def test_timeline_accessible_description_and_point_tooltips(qtbot: Any) -> None:
         "4 messages: 2 positive, 2 negative; latest negative")
     timeline.set_points(points[:3], texts[:3])
     assert timeline.accessibleDescription().endswith("latest positive")
+    timeline.set_points(points, texts)
 
     first = timeline._point(0, *points[0])
     tip = timeline.tooltip_at(first.toPoint())
@@ -391,6 +392,8 @@ def test_timeline_accessible_description_and_point_tooltips(qtbot: Any) -> None:
     assert zh.accessibleName() == "情绪时间线"
     assert zh.accessibleDescription() == "4 条消息：2 条正面，2 条负面；最近一条负面"
     assert timeline.point_at(QPointF(-50, -50)) is None
+    timeline.set_points(points[1:2], texts[1:2])
+    assert timeline.accessibleDescription() == "1 message: negative"
 
 
 def test_timeline_quotes_the_saved_messages_of_the_open_conversation(
@@ -432,7 +435,6 @@ def test_real_model_timeline_and_quick_check_in_dark(qtbot: Any, make_app: Any,
         win.input.setPlainText("I just got my dream job and I am so happy!")
         win.send()
     qtbot.waitUntil(lambda: len(win.timeline.points) == 1, timeout=10_000)
-    assert win.timeline.accessibleDescription() == (
-        "1 messages: 1 positive, 0 negative; latest positive")
+    assert win.timeline.accessibleDescription() == "1 message: positive"
     assert win.timeline.point_tooltip(0).startswith("#1 😄 Positive")
     assert win.timeline.point_tooltip(0).endswith("\nI just got my dream job and I am so happy!")
