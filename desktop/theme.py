@@ -107,8 +107,6 @@ from PySide6.QtWidgets import QApplication, QWidget  # noqa: E402
 
 from qwen_aio.desktop.options import THEMES  # noqa: E402,F401 (one list of theme names)
 
-_SYSTEM_PALETTE = "qwenAioSystemPalette"  # a QApplication property: the palette before any theme
-
 
 def light_palette() -> QPalette:
     """The style's standard palette, unless the style itself is dark (then Qt's light default)."""
@@ -120,17 +118,13 @@ def light_palette() -> QPalette:
 
 
 def apply_theme(app: QApplication, theme: str) -> None:
-    """"light", "dark" or "system" (the desktop's own palette, kept at the first call)."""
-    saved = app.property(_SYSTEM_PALETTE)
-    if not isinstance(saved, QPalette):
-        saved = QPalette(app.palette())
-        app.setProperty(_SYSTEM_PALETTE, saved)
+    """"light", "dark" or "system": the desktop's own palette, still following its changes."""
     if theme == "dark":
         app.setPalette(dark_palette())
     elif theme == "light":
         app.setPalette(light_palette())
-    else:
-        app.setPalette(saved)
+    elif app.palette().resolveMask():  # a theme was set before: back to the platform's
+        app.setPalette(QPalette())  # (Qt 6: an empty palette resolves to the platform's)
 
 
 def palette_of(widget: QWidget) -> QPalette:

@@ -32,10 +32,8 @@ LONG = ("I finally finished the marathon after months of training and my knees h
 def _restore_palette(qapp: QApplication) -> Iterator[None]:
     """A theme test leaves the shared QApplication as it found it."""
     before = QPalette(qapp.palette())
-    saved = qapp.property("qwenAioSystemPalette")
     yield
     qapp.setPalette(before)
-    qapp.setProperty("qwenAioSystemPalette", saved)
 
 
 def _light() -> QPalette:
@@ -178,6 +176,7 @@ def test_timeline_and_popup_read_well_in_both_palettes(qtbot: Any, make_app: Any
     # The rendered background is the palette's: dark in dark mode.
     assert (QColor(img.pixel(2, 2)).lightness() < 128) == dark
 
+    Settings(theme="dark" if dark else "light").save()  # start() applies the setting
     app = make_app(fake_engine)
     qtbot.waitUntil(lambda: app.client.model_loaded)
     popup = app.quick
@@ -264,11 +263,13 @@ def test_theme_setting_saved_applied_at_start_and_on_change(
     app.apply_settings(dlg.result_settings())
     assert not theme.is_dark(qapp.palette())
     assert Settings.load().theme == "light"  # saved in the settings file
-    # "system" is the palette the app had before any theme was applied (light here).
+    # "system": the platform's own palette again (light offscreen), nothing of ours left in it.
+    QApplication.setPalette(theme.dark_palette())
     new = Settings.load()
     new.theme = "system"
     app.apply_settings(new)
     assert not theme.is_dark(qapp.palette())
+    assert qapp.palette().resolveMask() == 0  # so a desktop dark-mode switch still reaches us
     assert Settings.from_dict({"theme": "purple"}).theme == "system"
 
 
