@@ -15,12 +15,22 @@ from collections.abc import Callable
 from pathlib import Path
 
 import psutil
-from PySide6.QtCore import QDeadlineTimer, QLocale, QLockFile, QObject, QThread, QTimer, Signal
+from PySide6.QtCore import (
+    QDeadlineTimer,
+    QLocale,
+    QLockFile,
+    QObject,
+    QPoint,
+    QRect,
+    QThread,
+    QTimer,
+    Signal,
+)
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtNetwork import QLocalServer, QLocalSocket
 from PySide6.QtWidgets import QApplication, QDialog, QMessageBox, QSystemTrayIcon
 
-from qwen_aio.desktop import backend
+from qwen_aio.desktop import backend, theme
 from qwen_aio.desktop.backend import MoodResult, ResolvedModel
 from qwen_aio.desktop.i18n import Translator, resolve_language
 from qwen_aio.desktop.icons import app_icon
@@ -142,7 +152,8 @@ class DesktopApp(QObject):
     def __init__(self, settings: Settings, *, engine_factory: EngineFactory | None = None,
                  resolver: Resolver | None = None, downloader: Downloader | None = None,
                  requested_model: str | None = None, use_tray: bool = True,
-                 locale_name: str | None = None, language: str | None = None) -> None:
+                 locale_name: str | None = None, language: str | None = None,
+                 theme_name: str | None = None) -> None:
         super().__init__()
         self.settings = settings
         self._resolver = resolver or backend.resolve_model
@@ -150,6 +161,7 @@ class DesktopApp(QObject):
         self._requested = requested_model
         self._locale = locale_name or QLocale.system().name()
         self._language_override = language  # --lang: this run only, never saved
+        self._theme_override = theme_name  # --theme: this run only, never saved
         self._quitting = False
         self._told_tray = False
         self._last_mood: MoodResult | None = None  # what the tray icon shows
@@ -177,13 +189,30 @@ class DesktopApp(QObject):
         self.window.moodSeen.connect(self._on_mood_seen)
         self.window.moodCorrected.connect(self._on_mood_corrected)
         self.quick.moodChecked.connect(self._on_mood_seen)
+        self.quick.avoid = self._status_bar_rect
         if self.tray is not None:
-            self.tray.quickRequested.connect(self.quick.popup)
+            tray = self.tray
+            tray.quickRequested.connect(lambda: self.quick.popup(tray.anchor()))
+            tray.quickClicked.connect(lambda: self.quick.toggle(tray.anchor()))
             self.tray.openRequested.connect(self.window.show_and_raise)
             self.tray.quitRequested.connect(self.quit)
 
+    def apply_theme(self) -> None:
+        """The colour theme (setting, or --theme for this run) on the whole application."""
+        qapp = QApplication.instance()
+        if isinstance(qapp, QApplication):
+            theme.apply_theme(qapp, self._theme_override or self.settings.theme)
+
+    def _status_bar_rect(self) -> QRect | None:
+        """The window's status bar on screen, which the tray popup must not cover."""
+        if not self.window.isVisible() or self.window.isMinimized():
+            return None
+        bar = self.window.statusBar()
+        return QRect(bar.mapToGlobal(QPoint(0, 0)), bar.size())
+
     def start(self) -> None:
         """Show the window first; resolving and loading the model follow in the event loop."""
+        self.apply_theme()
         self.window.show()
         log.info("Window shown %.0f ms after the process started", _ms_since_process_start())
         if self.tray is not None:
@@ -266,6 +295,9 @@ class DesktopApp(QObject):
             self.quick.retranslate(self.tr)
             if self.tray is not None:
                 self.tray.retranslate(self.tr)
+        if old.theme != new.theme:
+            self._theme_override = None  # the person chose one now: it wins over --theme
+            self.apply_theme()
         if needs_reload(old, new):
             if old.model != new.model:
                 self._requested = None
@@ -360,7 +392,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.threads:
         settings.threads = max(1, args.threads)
     desktop = DesktopApp(settings, requested_model=args.model, use_tray=not args.no_tray,
-                         language=args.lang)
+                         language=args.lang, theme_name=args.theme)
     single.activated.connect(desktop.window.show_and_raise)
     desktop.finished.connect(qapp.quit)
     quit_on_signals(desktop)

@@ -190,12 +190,15 @@ class Conversations(QObject):
     def refresh_timeline(self, messages: list[StoredMessage] | None = None) -> None:
         """The open conversation's moods (from `messages` when the caller has just read them)."""
         points: list[tuple[str, float]] = []
+        texts: list[str] = []  # issue 11 (look): each point's tooltip quotes its message
         if self.current_id is not None:
             if messages is None:
                 messages = self.store.messages(self.current_id)
+            moods = [m for m in messages if m.role == "user" and m.mood_label]
             points = [(m.mood_label, m.mood_confidence if m.mood_confidence is not None else 0.5)
-                      for m in messages if m.role == "user" and m.mood_label]
-        self.view.timeline.set_points(points)
+                      for m in moods]
+            texts = [m.content for m in moods]
+        self.view.timeline.set_points(points, texts)
 
 
 def _add_note(bubble: MessageBubble, text: str, palette: QPalette) -> None:

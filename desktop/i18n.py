@@ -250,6 +250,21 @@ STRINGS: dict[str, tuple[str, str]] = {
                    "the computer.",
                    "Qwen 全能助手 {version}\n\n本地助手：本机上的小型语言模型为每条消息判断情绪"
                    "并回复。任何内容都不会离开这台电脑。"),
+    # issue 11: look (tray, timeline, theme)
+    "quick.tray_note": ("Nothing is saved to your conversations. The tray icon shows this mood "
+                        "until the next one. Esc closes.",
+                        "不会保存到任何对话。托盘图标显示此情绪，直到下一次判断。按 Esc 关闭。"),
+    "timeline.empty": ("No messages yet", "还没有消息"),
+    "timeline.summary": ("{n} messages: {pos} positive, {neg} negative; latest {latest}",
+                         "{n} 条消息：{pos} 条正面，{neg} 条负面；最近一条{latest}"),
+    "timeline.summary_one": ("1 message: {latest}", "1 条消息：{latest}"),
+    "timeline.positive": ("positive", "正面"),
+    "timeline.negative": ("negative", "负面"),
+    "timeline.point": ("#{n} {mood}\n{text}", "#{n} {mood}\n{text}"),
+    "settings.theme": ("Theme", "主题"),
+    "settings.theme_system": ("System", "跟随系统"),
+    "settings.theme_light": ("Light", "浅色"),
+    "settings.theme_dark": ("Dark", "深色"),
 }
 
 LANGUAGES = ("en", "zh")

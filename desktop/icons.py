@@ -7,7 +7,7 @@ import logging
 from pathlib import Path
 
 from PySide6.QtCore import QRectF, Qt
-from PySide6.QtGui import QColor, QIcon, QPainter, QPen, QPixmap
+from PySide6.QtGui import QColor, QGuiApplication, QIcon, QPainter, QPen, QPixmap
 
 from qwen_aio.desktop.icons_paths import ICON_PNG
 
@@ -22,22 +22,58 @@ def _report_missing(path: Path) -> None:
     log.warning("The app icon %s could not be loaded; using a plain one", path)
 
 
-def app_pixmap(size: int = 64) -> QPixmap:
-    """The PNG is always loadable; the SVG needs the QtSvg image plugin, which may be missing."""
+SIZES = (16, 24, 32, 48, 64, 128, 256)
+RATIOS = (1.0, 2.0)  # each size also drawn for a 2x (HiDPI) screen
+
+
+def screen_ratio() -> float:
+    """The primary screen's device pixel ratio (1.0 without a screen)."""
+    screen = QGuiApplication.primaryScreen()
+    return screen.devicePixelRatio() if screen is not None else 1.0
+
+
+def app_pixmap(size: int = 64, dpr: float = 1.0) -> QPixmap:
+    """``size`` logical pixels, drawn with size*dpr real ones (sharp on a HiDPI screen).
+
+    The PNG is always loadable; the SVG needs the QtSvg image plugin, which may be missing.
+    """
+    real = max(1, round(size * dpr))
     pix = QPixmap(str(ICON_PNG))
     if pix.isNull():
         _report_missing(ICON_PNG)
-        pix = QPixmap(size, size)
+        pix = QPixmap(real, real)
         pix.fill(QColor("#4f6cf0"))
-    return pix.scaled(size, size, Qt.AspectRatioMode.KeepAspectRatio,
-                      Qt.TransformationMode.SmoothTransformation)
+    pix = pix.scaled(real, real, Qt.AspectRatioMode.KeepAspectRatio,
+                     Qt.TransformationMode.SmoothTransformation)
+    pix.setDevicePixelRatio(dpr)
+    return pix
+
+
+def _ratios() -> tuple[float, ...]:
+    """1x and 2x, plus the screen's own ratio when it is another (1.5, 3...)."""
+    own = screen_ratio()
+    return RATIOS if own in RATIOS else (*RATIOS, own)
 
 
 def app_icon() -> QIcon:
     icon = QIcon()
-    for size in (16, 24, 32, 48, 64, 128, 256):
-        icon.addPixmap(app_pixmap(size))
+    for dpr in _ratios():
+        for size in SIZES:
+            icon.addPixmap(app_pixmap(size, dpr))
     return icon
+
+
+def mood_pixmap(label: str, size: int, dpr: float = 1.0) -> QPixmap:
+    """The app icon with a green or red dot; painted in logical pixels, so sharp at any dpr."""
+    pix = app_pixmap(size, dpr)
+    p = QPainter(pix)
+    p.setRenderHint(QPainter.RenderHint.Antialiasing)
+    d = size * 0.5
+    p.setPen(QPen(QColor("white"), max(1.0, size / 16)))
+    p.setBrush(BADGE[label])
+    p.drawEllipse(QRectF(size - d - 0.5, size - d - 0.5, d, d))
+    p.end()
+    return pix
 
 
 def mood_icon(label: str | None) -> QIcon:
@@ -45,14 +81,7 @@ def mood_icon(label: str | None) -> QIcon:
     if label not in BADGE:
         return app_icon()
     icon = QIcon()
-    for size in (16, 24, 32, 48, 64):
-        pix = app_pixmap(size)
-        p = QPainter(pix)
-        p.setRenderHint(QPainter.RenderHint.Antialiasing)
-        d = size * 0.5
-        p.setPen(QPen(QColor("white"), max(1.0, size / 16)))
-        p.setBrush(BADGE[label])
-        p.drawEllipse(QRectF(size - d - 0.5, size - d - 0.5, d, d))
-        p.end()
-        icon.addPixmap(pix)
+    for dpr in _ratios():
+        for size in (16, 24, 32, 48, 64):
+            icon.addPixmap(mood_pixmap(label, size, dpr))
     return icon

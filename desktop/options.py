@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+THEMES = ("system", "light", "dark")  # the Settings.theme values (desktop.theme applies them)
+
 
 def add_window_options(parser: argparse.ArgumentParser) -> None:
     """Options only the window has; `qwen-aio` and the desktop app's own parser both add them."""
@@ -12,6 +14,8 @@ def add_window_options(parser: argparse.ArgumentParser) -> None:
                         help="window language for this run (not saved)")
     group.add_argument("--no-tray", action="store_true",
                         help="no system tray icon: closing the window quits")
+    group.add_argument("--theme", choices=THEMES,
+                       help="window colours for this run (not saved): system, light or dark")
 
 
 def window_argv(args: argparse.Namespace) -> list[str]:
@@ -25,6 +29,8 @@ def window_argv(args: argparse.Namespace) -> list[str]:
         argv += ["--lang", args.lang]
     if getattr(args, "no_tray", False):
         argv.append("--no-tray")
+    if getattr(args, "theme", None):
+        argv += ["--theme", args.theme]
     if getattr(args, "verbose", 0):
         argv.append("-" + "v" * args.verbose)
     return argv

@@ -25,6 +25,7 @@ from qwen_aio.desktop import backend
 from qwen_aio.desktop.file_dialogs import ask_gguf_file
 from qwen_aio.desktop.i18n import Translator
 from qwen_aio.desktop.icons import app_icon
+from qwen_aio.desktop.options import THEMES
 from qwen_aio.foundation.settings import DEFAULT_CHAT_SYSTEM_PROMPT, Settings
 
 log = logging.getLogger(__name__)
@@ -99,6 +100,12 @@ class SettingsDialog(QDialog):
         self.language.setCurrentIndex(max(0, self.language.findData(settings.language)))
         form.addRow(tr("settings.language"), self.language)
 
+        self.theme = QComboBox()
+        for value in THEMES:
+            self.theme.addItem(tr("settings.theme_" + value), value)
+        self.theme.setCurrentIndex(max(0, self.theme.findData(settings.theme)))
+        form.addRow(tr("settings.theme"), self.theme)
+
         self.close_to_tray = QCheckBox(tr("settings.close_to_tray"))
         self.close_to_tray.setChecked(settings.close_to_tray)
         form.addRow("", self.close_to_tray)
@@ -141,6 +148,7 @@ class SettingsDialog(QDialog):
         s.reply_tokens = {name: spin.value() for name, spin in self.reply_spins.items()}
         s.system_prompt = self.system_prompt.toPlainText().strip() or DEFAULT_CHAT_SYSTEM_PROMPT
         s.language = str(self.language.currentData())
+        s.theme = str(self.theme.currentData())
         s.close_to_tray = self.close_to_tray.isChecked()
         s.mood_corrections = self.mood_corrections.isChecked()
         s.prepare_while_typing = self.prepare_typing.isChecked()

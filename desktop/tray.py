@@ -1,11 +1,16 @@
-"""The tray icon (showing the last mood) and its quick mood popup, which stores nothing."""
+"""The tray icon (showing the last mood) and its quick mood popup.
+
+The quick check stores nothing in the conversations; its label does become the tray icon's
+mood (in memory, until the next message or check), and the popup says so.
+"""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
-from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
-from PySide6.QtGui import QAction, QCursor, QGuiApplication
+from PySide6.QtCore import QObject, QPoint, QRect, QSize, Qt, QTimer, Signal, Slot
+from PySide6.QtGui import QAction, QCursor, QGuiApplication, QKeyEvent
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLineEdit,
@@ -16,14 +21,51 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from qwen_aio.desktop import theme
 from qwen_aio.desktop.backend import MoodResult
-from qwen_aio.desktop.chat_view import CHIP_STYLE, plain_label
+from qwen_aio.desktop.chat_view import plain_label
 from qwen_aio.desktop.drafts import LABEL_QUIET_MS
 from qwen_aio.desktop.i18n import Translator
 from qwen_aio.desktop.icons import app_icon, mood_icon
 from qwen_aio.desktop.worker import EngineClient
 
 log = logging.getLogger(__name__)
+
+GAP = 8  # pixels between the popup and what it sits next to
+
+
+def place_popup(size: QSize, area: QRect, anchor: QRect | None = None,
+                avoid: QRect | None = None) -> QPoint:
+    """Where the quick popup goes: by the tray icon, on screen, off the window's status bar.
+
+    ``area`` is the screen's available geometry, ``anchor`` the tray icon's geometry (empty on
+    some Linux trays: then the bottom-right corner, where trays usually are), ``avoid`` the
+    window's status bar in screen coordinates.
+    """
+    w, h = size.width(), size.height()
+    if anchor is not None and anchor.isValid() and area.intersects(anchor):
+        x = anchor.center().x() - w // 2
+        below = anchor.center().y() < area.center().y()  # a tray along the top of the screen
+        y = anchor.bottom() + GAP if below else anchor.top() - h - GAP
+    else:
+        x, y = area.right() - w - GAP, area.bottom() - h - GAP
+
+    def clamp(x: int, y: int) -> tuple[int, int]:
+        return (max(area.left(), min(x, area.right() - w + 1)),
+                max(area.top(), min(y, area.bottom() - h + 1)))
+
+    x, y = clamp(x, y)
+    if avoid is not None and avoid.isValid() and QRect(x, y, w, h).intersects(avoid):
+        if avoid.top() - h - GAP >= area.top():
+            y = avoid.top() - h - GAP  # above the status bar (the usual case: tray at bottom)
+        elif avoid.bottom() + GAP + h <= area.bottom():
+            y = avoid.bottom() + GAP
+        elif avoid.right() + GAP + w <= area.right():
+            x = avoid.right() + GAP
+        else:
+            x = avoid.left() - w - GAP
+        x, y = clamp(x, y)
+    return QPoint(x, y)
 
 
 class QuickMoodPopup(QWidget):
@@ -38,6 +80,9 @@ class QuickMoodPopup(QWidget):
         self._request: int | None = None
         self._live_request: int | None = None
         self.last: MoodResult | None = None
+        self._shown: MoodResult | None = None  # what the result label shows now
+        # The window's status bar in screen coordinates (None: nothing to keep clear of).
+        self.avoid: Callable[[], QRect | None] | None = None
         self.setWindowIcon(app_icon())
         self.setMinimumWidth(380)
         layout = QVBoxLayout(self)
@@ -62,8 +107,10 @@ class QuickMoodPopup(QWidget):
         self.result.setMinimumHeight(44)
         layout.addWidget(self.result)
         self.hint = plain_label("")
-        self.hint.setStyleSheet("color:#888888;")
+        self.hint.setObjectName("quickHint")
+        theme.style_color(self.hint, theme.muted)
         layout.addWidget(self.hint)
+        theme.follow_palette(self.result, self._restyle_result)
         client.worker.quickMoodReady.connect(self._on_ready)
         client.worker.quickFailed.connect(self._on_failed)
         self.retranslate(tr)
@@ -73,25 +120,43 @@ class QuickMoodPopup(QWidget):
         self.setWindowTitle(tr("quick.title"))
         self.input.setPlaceholderText(tr("quick.placeholder"))
         self.button.setText(tr("quick.check"))
-        self.hint.setText(tr("quick.nothing_saved"))
+        self.hint.setText(tr("quick.tray_note"))
         if self.last is not None:
             self._show_result(self.last)
 
-    def popup(self) -> None:
-        """Show near the cursor (where the tray icon was clicked), ready for typing."""
+    def popup(self, anchor: QRect | None = None) -> None:
+        """Show by the tray icon (``anchor``), ready for typing."""
         self.adjustSize()
-        screen = QGuiApplication.screenAt(QCursor.pos()) or QGuiApplication.primaryScreen()
-        if screen is not None:
-            area = screen.availableGeometry()
-            pos = QCursor.pos()
-            x = min(max(area.left(), pos.x() - self.width() // 2), area.right() - self.width())
-            y = min(max(area.top(), pos.y() - self.height() - 12), area.bottom() - self.height())
-            self.move(x, y)
+        self._place(anchor)
         self.show()
+        self._place(anchor)  # again with the window frame, known only once shown
         self.raise_()
         self.activateWindow()
         self.input.setFocus()
         self.input.selectAll()
+
+    def _place(self, anchor: QRect | None) -> None:
+        point = anchor.center() if anchor is not None and anchor.isValid() else QCursor.pos()
+        screen = QGuiApplication.screenAt(point) or QGuiApplication.primaryScreen()
+        if screen is None:
+            return
+        avoid = self.avoid() if self.avoid is not None else None
+        frame = self.frameGeometry()
+        pos = place_popup(frame.size(), screen.availableGeometry(), anchor, avoid)
+        self.move(pos)  # a window's pos() is its frame's corner
+
+    def toggle(self, anchor: QRect | None = None) -> None:
+        """A click on the tray icon opens the popup; a second click closes it."""
+        if self.isVisible():
+            self.hide()
+        else:
+            self.popup(anchor)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if event.key() == Qt.Key.Key_Escape:
+            self.hide()
+            return
+        super().keyPressEvent(event)
 
     @Slot(str)
     def _on_text_changed(self, text: str) -> None:
@@ -116,6 +181,7 @@ class QuickMoodPopup(QWidget):
         if not text:
             return
         busy = self._client.busy or not self._client.model_loaded
+        self._shown = None
         self.result.setStyleSheet("")
         self.result.setText(self._tr("quick.queued" if busy else "quick.waiting"))
         self._request = self._client.quick_mood(text)
@@ -136,11 +202,21 @@ class QuickMoodPopup(QWidget):
         self.moodChecked.emit(mood)
 
     def _show_result(self, mood: MoodResult) -> None:
+        self._shown = mood
         self.result.setText(self._tr.mood_chip(mood.label, mood.confidence, mood.corrected))
+        self._restyle_result()
+
+    def _restyle_result(self) -> None:
+        """The result as a big mood chip, in colours from the current palette."""
+        mood = self._shown
+        if mood is None:
+            self.result.setStyleSheet("")
+            return
+        bg, fg, border = theme.mood_colors(theme.palette_of(self.result), mood.label)
         self.result.setStyleSheet(
-            "QLabel#quickResult {" + CHIP_STYLE.get(mood.label, CHIP_STYLE[None])
-            + " border-radius:12px; font-size:18px; padding:6px; }"
-        )
+            f"QLabel#quickResult {{ background:{theme.css(bg)}; color:{theme.css(fg)}; "
+            f"border:1px solid {theme.css(border)}; border-radius:12px; font-size:18px; "
+            "padding:6px; }")
 
     @Slot(int, str)
     def _on_failed(self, rid: int, message: str) -> None:
@@ -150,6 +226,7 @@ class QuickMoodPopup(QWidget):
         if rid != self._request:
             return
         self._request = None
+        self._shown = None
         self.result.setStyleSheet("")
         self.result.setText(message)
 
@@ -157,7 +234,8 @@ class QuickMoodPopup(QWidget):
 class TrayController(QObject):
     """The tray icon and its menu; the icon carries a dot for the last mood seen anywhere."""
 
-    quickRequested = Signal()
+    quickRequested = Signal()  # the menu's "Quick mood check…": show the popup
+    quickClicked = Signal()  # a click on the icon: show the popup, or close it if shown
     openRequested = Signal()
     quitRequested = Signal()
 
@@ -185,6 +263,11 @@ class TrayController(QObject):
 
     def show(self) -> None:
         self.icon.show()
+
+    def anchor(self) -> QRect | None:
+        """The icon's place on screen, where the platform tells it (not all Linux trays do)."""
+        rect = self.icon.geometry()
+        return rect if rect.isValid() and not rect.isEmpty() else None
 
     def hide(self) -> None:
         self.icon.hide()
@@ -214,6 +297,6 @@ class TrayController(QObject):
     def _on_activated(self, reason: QSystemTrayIcon.ActivationReason) -> None:
         # A left click is the fast path: most tray users only want the quick check.
         if reason == QSystemTrayIcon.ActivationReason.Trigger:
-            self.quickRequested.emit()
+            self.quickClicked.emit()
         elif reason == QSystemTrayIcon.ActivationReason.DoubleClick:
             self.openRequested.emit()

@@ -63,6 +63,7 @@ class Settings:
     # evaluate the message while it is typed, so its label and reply start at once on Enter
     # (costs some CPU while typing: turn it off on battery)
     prepare_while_typing: bool = True
+    theme: str = "system"  # issue 11: "system", "light" or "dark" (the window's colours)
 
     @classmethod
     def load(cls, path: Path | None = None) -> Settings:
@@ -124,6 +125,8 @@ class Settings:
             self.reply_length = "normal"
         if self.language not in ("system", "zh", "en"):
             self.language = "system"
+        if self.theme not in ("system", "light", "dark"):
+            self.theme = "system"
 
     def save(self, path: Path | None = None) -> None:
         """Write atomically, so a crash never leaves a half-written settings file."""
