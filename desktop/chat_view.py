@@ -51,15 +51,6 @@ COPIED_MS = 1500  # how long Copy reads "Copied"
 FOLLOW_SLACK_PX = 24  # this close to the bottom counts as "at the bottom": the view follows
 LINK_SCHEMES = ("http", "https", "mailto")  # the only links handed to the system, when asked
 
-# The tray's quick-check popup still uses these light chips (tray.py); the chat's chips take
-# their colours from the palette (theme.mood_colors).
-CHIP_STYLE = {
-    "Positive": "background:#dff5e3; color:#1b5e20; border:1px solid #9fd8a8;",
-    "Negative": "background:#fde2e1; color:#8e1b16; border:1px solid #f2a7a3;",
-    None: "background:#eeeeee; color:#555555; border:1px solid #d0d0d0;",
-}
-
-
 def chip_css(palette: QPalette, label: str | None) -> str:
     """A mood chip's colours from the palette: readable in light and dark themes."""
     bg, fg, border = theme.mood_colors(palette, label)
