@@ -212,6 +212,7 @@ class MainWindow(WindowLayout):
     def detach(self) -> None:
         """The app is quitting: late results from the worker must not touch the closed store."""
         self.save_window_state()
+        self.typing.detach()  # a pending keystroke timer would read the closed store
         self.turns.detach()
         w = self.client.worker
         w.loaded.disconnect(self._on_loaded)

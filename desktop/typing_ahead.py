@@ -38,6 +38,7 @@ class TypingAhead(QObject):
         self._word = self._timer(WORD_QUIET_MS, lambda: self._prepare(label=False))
         self._label = self._timer(LABEL_QUIET_MS, lambda: self._prepare(label=True))
         self._request: int | None = None
+        self._detached = False
         # what was last sent for preparing, and whether labelled: a repeat is skipped
         self._last: tuple[str, bool] = ("", False)
         changed.connect(self._on_changed)
@@ -65,7 +66,7 @@ class TypingAhead(QObject):
         if self._client.preparing:  # a keystroke makes the work in flight stale
             self._client.abandon_preparation()
             self._last = ("", False)  # it may not have finished: do it again
-        if self.enabled:
+        if self.enabled and not self._detached:
             self._word.start()
             self._label.start()
 
@@ -77,9 +78,15 @@ class TypingAhead(QObject):
         self._last = ("", False)
         self.draftMood.emit(None)
 
+    def detach(self) -> None:
+        """The app is quitting: no timer may fire a preparation (it reads the store)."""
+        self._word.stop()
+        self._label.stop()
+        self._detached = True
+
     def _prepare(self, *, label: bool) -> None:
         client = self._client
-        if not self.enabled or not client.model_loaded or client.busy:
+        if self._detached or not self.enabled or not client.model_loaded or client.busy:
             return
         text = self._text().strip()
         draft = text if label else finished_part(text).rstrip()
