@@ -44,11 +44,15 @@ def _open(url: str, headers: dict[str, str] | None = None) -> Any:
 
 
 def _tls() -> ssl.SSLContext:
-    """certifi's roots when present (a frozen build brings them), else the system's."""
+    """The system's roots (they include a company proxy's own CA); certifi's only when the
+    system offers none, as in a frozen build on a machine without OpenSSL's usual folders."""
+    context = ssl.create_default_context()
+    if context.cert_store_stats().get("x509_ca", 0):
+        return context
     try:
         import certifi
     except ImportError:
-        return ssl.create_default_context()
+        return context
     return ssl.create_default_context(cafile=certifi.where())
 
 
