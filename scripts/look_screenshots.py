@@ -1,4 +1,5 @@
-"""Issue 11 screenshots: the real app and model under a virtual display, light, dark, tray popup.
+"""Screenshots of the real app and model under a virtual display: the draft mood while typing
+(issue 10), light, dark, tray popup (issue 11).
 
     Xvfb :93 -screen 0 1280x800x24 &
     QWEN_AIO_HOME=/tmp/shots DISPLAY=:93 .venv/bin/python scripts/look_screenshots.py \
@@ -51,10 +52,25 @@ def main() -> None:
 
     def send_next() -> None:
         if not msgs:
-            QTimer.singleShot(500, phase_light)
+            QTimer.singleShot(500, phase_draft)
             return
         d.window.input.setPlainText(msgs.pop(0))
         d.window.send()
+
+    def phase_draft() -> None:  # issue 10: the label of the message being typed, by the input
+        d.window.input.setPlainText("The rain ruined our picnic and everyone went home early")
+        wait = QTimer(d.window)
+        wait.setInterval(100)
+
+        def labelled() -> None:
+            if d.window.draft_mood.text():
+                wait.stop()
+                shot("typing-draft-mood.png")
+                d.window.input.clear()
+                QTimer.singleShot(500, phase_light)
+
+        wait.timeout.connect(labelled)
+        wait.start()
 
     def phase_light() -> None:
         shot("look-window-light.png")
