@@ -79,4 +79,6 @@ def install(language: str) -> list[QTranslator]:
     for translator in (*qt_translators(language), *([own] if own is not None else [])):
         if app.installTranslator(translator):
             _installed.append(translator)
+    log.info("Language %s: Qt translations %s", language,
+             ", ".join(Path(t.filePath()).name for t in _installed) or "none (English)")
     return list(_installed)
