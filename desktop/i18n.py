@@ -1,7 +1,7 @@
 """Every visible string, in English in the code and in Chinese in Qt's catalogue.
 
 `STRINGS` maps a key to its English text, each marked with `QT_TRANSLATE_NOOP("app", …)` so that
-`pyside6-lupdate` extracts it into `desktop/translations/qwen_aio_zh_CN.ts` (see
+`pyside6-lupdate` extracts it into `desktop/locale/qwen_aio_zh_CN.ts` (see
 `desktop/translations.py` and `scripts/update_translations.sh`). A `Translator` looks the English
 up in the compiled catalogue through a `QTranslator`; the language follows the system unless set.
 This module stays Qt-free at import (the CLI and tests use it without a display): Qt is loaded

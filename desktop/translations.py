@@ -2,7 +2,7 @@
 
 The catalogue is made by Qt's tools from the string table in `i18n.py`:
 `scripts/update_translations.sh` runs `pyside6-lupdate` (extracting every
-`QT_TRANSLATE_NOOP("app", …)`) into `desktop/translations/qwen_aio_zh_CN.ts`, where the Chinese
+`QT_TRANSLATE_NOOP("app", …)`) into `desktop/locale/qwen_aio_zh_CN.ts`, where the Chinese
 is written (by hand or in Qt Linguist), then `pyside6-lrelease` into
 `desktop/assets/qwen_aio_zh_CN.qm`, which is committed and shipped with the other assets (the
 wheel's package-data and the PyInstaller build both take `assets/*`). Qt's own `qtbase_zh_CN.qm`

@@ -12,7 +12,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN="${VENV:-.venv}/bin"
-TS=desktop/translations/qwen_aio_zh_CN.ts
+TS=desktop/locale/qwen_aio_zh_CN.ts
 QM=desktop/assets/qwen_aio_zh_CN.qm
 "$BIN/pyside6-lupdate" desktop/i18n.py -no-obsolete -locations none -source-language en \
     -target-language zh_CN -ts "$TS"

@@ -15,7 +15,7 @@ from qwen_aio.desktop.i18n import STRINGS, Source, Translator, resolve_language
 from qwen_aio.desktop.install import desktop_entry, install_desktop
 
 ROOT = Path(__file__).resolve().parents[2]
-TS = ROOT / "desktop" / "translations" / "qwen_aio_zh_CN.ts"
+TS = ROOT / "desktop" / "locale" / "qwen_aio_zh_CN.ts"
 # str.format fields with their format spec ({ms:.0f}), Qt's %1/%n, and printf's %s/%d
 PLACEHOLDER = re.compile(r"\{[^{}]*\}|%(?:\d+|n|L\d+|[sd])")
 
