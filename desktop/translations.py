@@ -18,9 +18,10 @@ from pathlib import Path
 
 from PySide6.QtCore import QCoreApplication, QLibraryInfo, QTranslator
 
+from qwen_aio.desktop.icons_paths import ASSETS  # the .qm ships with the icons
+
 log = logging.getLogger(__name__)
 
-ASSETS = Path(__file__).resolve().parent / "assets"
 LOCALES = {"zh": "zh_CN"}  # the app's language -> the Qt catalogues' locale suffix
 APP_CATALOGUE = "qwen_aio"  # assets/qwen_aio_<locale>.qm
 QT_CATALOGUES = ("qtbase",)  # from PySide6's translations folder
