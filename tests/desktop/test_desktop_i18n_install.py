@@ -121,6 +121,10 @@ def _notice_samples() -> list[str]:
     _, mood_notice = MoodPass._message(  # type: ignore[arg-type]
         SimpleNamespace(_fmt=SimpleNamespace(plain=lambda s: list(range(100))), budget=30), "x")
     assert mood_notice is not None
+    # made deep inside a turn's prompt building: its f-string pieces are checked in the source
+    source = (ROOT / "engine" / "chat.py").read_text(encoding="utf-8")
+    assert ('f"Your message was too long for the context window: only its first {head} "' in source
+            and 'f"and last {tail} tokens were read."' in source)
     cut = ("Your message was too long for the context window: only its first 200 and last 100 "
            "tokens were read.")
     return [*stats.notices, mood_notice, cut]
