@@ -30,7 +30,7 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtNetwork import QLocalServer, QLocalSocket
 from PySide6.QtWidgets import QApplication, QDialog, QMessageBox, QSystemTrayIcon
 
-from qwen_aio.desktop import backend, theme
+from qwen_aio.desktop import backend, theme, translations
 from qwen_aio.desktop.backend import MoodResult, ResolvedModel
 from qwen_aio.desktop.i18n import Translator, resolve_language
 from qwen_aio.desktop.icons import app_icon
@@ -165,7 +165,7 @@ class DesktopApp(QObject):
         self._quitting = False
         self._told_tray = False
         self._last_mood: MoodResult | None = None  # what the tray icon shows
-        self.tr = Translator(resolve_language(language or settings.language, self._locale))
+        self.tr = self._translator(language or settings.language)
         self.opened_store = open_store(paths.conversations_db())
         self.store = self.opened_store.store
         self.store_notice = self._store_notice(self.opened_store)
@@ -255,8 +255,8 @@ class DesktopApp(QObject):
             self.window.set_no_model()
             self.window.show_load_failed(str(exc))
             return
-        if choice.notice:
-            self.window.statusBar().showMessage(choice.notice, 15000)
+        if choice.notice:  # the models package's English (fallback model), translated
+            self.window.statusBar().showMessage(self.tr.notice(choice.notice), 15000)
         self.window.set_model_loading(choice.title)
         self.model_check.expect(choice.id)  # its full checksum, in the background once loaded
         self.client.load(choice, copy.deepcopy(self.settings))
@@ -284,13 +284,20 @@ class DesktopApp(QObject):
         if dlg.exec() == QDialog.DialogCode.Accepted:
             self.apply_settings(dlg.result_settings())
 
+    def _translator(self, setting: str) -> Translator:
+        """The strings of the language ``setting`` resolves to, with Qt's own catalogues (standard
+        buttons, Qt's dialogs) installed on the application for it."""
+        language = resolve_language(setting, self._locale)
+        translations.install(language)
+        return Translator(language)
+
     def apply_settings(self, new: Settings) -> None:
         old = copy.deepcopy(self.settings)
         for f in dataclasses.fields(Settings):  # in place: the window holds this same object
             setattr(self.settings, f.name, getattr(new, f.name))
         self.settings.save()
         if old.language != new.language:
-            self.tr = Translator(resolve_language(new.language, self._locale))
+            self.tr = self._translator(new.language)
             self.window.retranslate(self.tr)
             self.quick.retranslate(self.tr)
             if self.tray is not None:

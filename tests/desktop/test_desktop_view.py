@@ -557,6 +557,28 @@ def test_engine_notices_sit_under_the_message_they_concern(
     assert notice in app.window.statusBar().currentMessage()  # and the status bar, as before
 
 
+def test_engine_notices_are_shown_in_chinese(qtbot: Any, make_app: Any,
+                                             fake_engine: FakeEngine) -> None:
+    """The engine writes English (it is Qt-free); the Chinese window shows them translated."""
+    fake_engine.notices = ["The 4 oldest messages were left out to fit the context window."]
+    cut_note = ("The message is long: its mood was judged from its first 320 and last 160 "
+                "tokens.")
+    real_mood = fake_engine.mood
+
+    def mood_with_notice(text: str, *, cancel: Any = None) -> Any:
+        import dataclasses
+        return dataclasses.replace(real_mood(text, cancel=cancel), notice=cut_note)
+
+    fake_engine.mood = mood_with_notice  # type: ignore[method-assign]
+    app = make_app(fake_engine, language="zh")
+    qtbot.waitUntil(lambda: app.client.model_loaded)
+    send(qtbot, app, "很长的消息")
+    user, reply = app.window.chat.bubbles
+    assert user.notice_texts() == ["消息较长：情绪是根据开头 320 个和结尾 160 个词元判断的。"]
+    assert reply.notice_texts() == ["为适应上下文窗口，最早的 4 条消息未被读取。"]
+    assert "最早的 4 条消息" in app.window.statusBar().currentMessage()
+
+
 def test_the_speed_shown_is_the_running_reply(qtbot: Any, make_app: Any) -> None:
     engine = PacedEngine()
     engine.interval = 0.02

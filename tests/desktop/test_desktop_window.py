@@ -218,6 +218,24 @@ def test_chinese_ui(qtbot: Any, make_app: Any, fake_engine: FakeEngine) -> None:
     assert app.window.chat.chips() == ["😄 Positive 90%"]
 
 
+def _cancel_text() -> str:
+    from PySide6.QtWidgets import QDialogButtonBox
+
+    box = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
+    return box.button(QDialogButtonBox.StandardButton.Cancel).text().replace("&", "")
+
+
+def test_qt_standard_buttons_follow_the_language_at_runtime(
+        qtbot: Any, make_app: Any, fake_engine: FakeEngine) -> None:
+    """Qt's own qtbase_zh_CN.qm is installed with the Chinese UI and removed with English."""
+    app = ready(qtbot, make_app, fake_engine, locale_name="en_US")
+    assert _cancel_text() == "Cancel"
+    app.apply_settings(_with(app.settings, language="zh"))
+    assert app.window.send_button.text() == "发送" and _cancel_text() == "取消"
+    app.apply_settings(_with(app.settings, language="en"))
+    assert app.window.send_button.text() == "Send" and _cancel_text() == "Cancel"
+
+
 def test_engine_error_is_shown_and_the_app_recovers(qtbot: Any, make_app: Any,
                                                     fake_engine: FakeEngine) -> None:
     app = ready(qtbot, make_app, fake_engine)
