@@ -7,7 +7,8 @@ RENDER_EVERY_MS, so a fast model never floods the UI thread. Each message has Co
 context menu); the last reply has Regenerate, the last message of the person Edit. Hovering a
 message shows when it was written; a reply shows its model and why it ended, and the engine's
 notices about a message sit under it. A reply cut by the token limit shows Continue when it is
-the last message. A huge message shows only its beginning, with "Show all" (long_text.py).
+the last message. A huge message shows only its beginning, with "Show more" (in place, bounded)
+and "Show all" (long_text.py).
 Colours come from the palette (theme.py), so a dark desktop theme reads well.
 """
 
@@ -36,6 +37,7 @@ from PySide6.QtWidgets import (
 from qwen_aio.desktop import theme
 from qwen_aio.desktop.i18n import Translator, human_bytes
 from qwen_aio.desktop.long_text import (
+    IN_PLACE_STEPS,
     FullTextDialog,
     copy_text,
     preview_of,
@@ -172,6 +174,7 @@ class MessageBubble(QFrame):
         self._joined: str | None = text
         self._bytes = utf8_size(text)
         self._cut = False  # the body shows only the beginning (the preview)
+        self._level = 0  # clicks on "Show more": the preview grows in place
         self._shown: str | None = None  # what the body holds now
         self.viewer: FullTextDialog | None = None
         self.stopped = False
@@ -227,6 +230,8 @@ class MessageBubble(QFrame):
             self.edit_button.clicked.connect(lambda: self.editClicked.emit(self))
             self.edit_button.hide()
             row = QHBoxLayout()
+            row.addWidget(self.show_more_button)
+            row.addWidget(self.show_less_button)
             row.addWidget(self.show_all_button)
             row.addWidget(self.copy_button)
             row.addWidget(self.edit_button)
@@ -259,6 +264,8 @@ class MessageBubble(QFrame):
             actions = QHBoxLayout()
             actions.addWidget(self.meta_label)
             actions.addStretch(1)
+            actions.addWidget(self.show_more_button)
+            actions.addWidget(self.show_less_button)
             actions.addWidget(self.show_all_button)
             actions.addWidget(self.copy_button)
             actions.addWidget(self.regenerate_button)
@@ -279,7 +286,14 @@ class MessageBubble(QFrame):
         return button
 
     def _build_actions(self) -> None:
-        """"Show all (1.2 MB)" (only when the body holds a preview) and "Copy"."""
+        """"Show more"/"Show less" and "Show all (1.2 MB)" (only when the body holds a
+        preview) and "Copy"."""
+        self.show_more_button = self._link_button("showMoreButton")
+        self.show_more_button.clicked.connect(self.show_more)
+        self.show_more_button.hide()
+        self.show_less_button = self._link_button("showLessButton")
+        self.show_less_button.clicked.connect(self.show_less)
+        self.show_less_button.hide()
         self.show_all_button = self._link_button("showAllButton")
         self.show_all_button.clicked.connect(self.show_all)
         self.copy_button = self._link_button("copyButton")
@@ -291,6 +305,9 @@ class MessageBubble(QFrame):
         tr = self._tr
         self.show_all_button.setText(tr("chat.show_all", size=self._size_shown))
         self.show_all_button.setToolTip(tr("chat.show_all_tip"))
+        self.show_more_button.setText(tr("chat.show_more"))
+        self.show_more_button.setToolTip(tr("chat.show_more_tip"))
+        self.show_less_button.setText(tr("chat.show_less"))
         self.copy_button.setText(tr("chat.copy"))
         self.copy_button.setToolTip(tr("chat.copy_tip"))
         if self.regenerate_button is not None:
@@ -404,7 +421,7 @@ class MessageBubble(QFrame):
 
     def _render(self) -> None:
         text = self.text
-        preview, self._cut = preview_of(text)
+        preview, self._cut = preview_of(text, self._level)
         if isinstance(self.body, MarkdownView):
             shown = preview + "\n\n…" if self._cut else preview
             if shown != self._shown:
@@ -420,8 +437,22 @@ class MessageBubble(QFrame):
                 self.body.setText(shown)
                 self.renders += 1
         self.show_all_button.setVisible(self._cut)
+        self.show_more_button.setVisible(self._cut and self._level < IN_PLACE_STEPS)
+        self.show_less_button.setVisible(self._level > 0)
         if self._cut:
             self._show_size()
+
+    def show_more(self) -> None:
+        """More of the message in the bubble itself (bounded: see long_text.IN_PLACE_STEPS)."""
+        if self._cut and self._level < IN_PLACE_STEPS:
+            self._level += 1
+            self._render()
+
+    def show_less(self) -> None:
+        """Back to the short preview."""
+        if self._level:
+            self._level = 0
+            self._render()
 
     def _show_size(self) -> None:
         size = human_bytes(self._bytes)

@@ -123,6 +123,10 @@ STRINGS: dict[str, str] = {
         "app", "Conversations could not be read or saved: {error}. Restart the app; a damaged "
         "file is kept aside and a new one started."),
     "chat.show_all": QT_TRANSLATE_NOOP("app", "Show all ({size})"),
+    "chat.show_more": QT_TRANSLATE_NOOP("app", "Show more"),
+    "chat.show_more_tip": QT_TRANSLATE_NOOP(
+        "app", "Show more of this message here; Show all opens the whole text"),
+    "chat.show_less": QT_TRANSLATE_NOOP("app", "Show less"),
     "chat.show_all_tip": QT_TRANSLATE_NOOP(
         "app", "This message is long: the bubble shows its beginning. Open the whole text in a "
         "window."),

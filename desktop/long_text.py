@@ -24,6 +24,11 @@ from qwen_aio.desktop.i18n import Translator, human_bytes
 
 PREVIEW_CHARS = 3000  # a bubble lays out at most this many characters...
 PREVIEW_LINES = 40  # ...and this many lines
+# "Show more" grows the preview in place by this factor per click, up to IN_PLACE_STEPS clicks
+# (3,000 -> 12,000 -> 48,000 characters: a 48 KB label still lays out in tens of ms); beyond
+# that, "Show all" opens the viewer, which lays out only the lines on screen.
+MORE_FACTOR = 4
+IN_PLACE_STEPS = 2
 TIDY_CUT = 300  # a cut by characters moves back to a line end or space within this many
 LONG_RUN = 60  # a run of characters with no break point longer than this gets soft breaks
 VIEWER_LINE = 10_000  # the viewer shows longer lines in pieces of this size
@@ -31,19 +36,21 @@ VIEWER_LINE = 10_000  # the viewer shows longer lines in pieces of this size
 _RUN = re.compile(rf"[^\s\u200b]{{{LONG_RUN}}}(?=[^\s\u200b])")
 
 
-def preview_of(text: str) -> tuple[str, bool]:
-    """The start of `text` a bubble shows, and whether that is less than all of it."""
-    head = text[:PREVIEW_CHARS]
+def preview_of(text: str, level: int = 0) -> tuple[str, bool]:
+    """The start of `text` a bubble shows after ``level`` clicks on "Show more", and whether
+    that is less than all of it."""
+    chars = PREVIEW_CHARS * MORE_FACTOR ** level
+    head = text[:chars]
     end = -1
-    for _ in range(PREVIEW_LINES):
+    for _ in range(PREVIEW_LINES * MORE_FACTOR ** level):
         end = head.find("\n", end + 1)
         if end < 0:
             break
     else:
         head = head[:end]
-    if len(head) == PREVIEW_CHARS < len(text):  # cut by characters: end at a line or word
+    if len(head) == chars < len(text):  # cut by characters: end at a line or word
         tidy = max(head.rfind("\n"), head.rfind(" "))
-        if tidy >= PREVIEW_CHARS - TIDY_CUT:
+        if tidy >= chars - TIDY_CUT:
             head = head[:tidy].rstrip()
     return head, len(head) < len(text)
 

@@ -248,6 +248,18 @@
         <translation>显示全部（{size}）</translation>
     </message>
     <message>
+        <source>Show more</source>
+        <translation>显示更多</translation>
+    </message>
+    <message>
+        <source>Show more of this message here; Show all opens the whole text</source>
+        <translation>在这里显示这条消息的更多内容；“显示全部”会打开完整文本</translation>
+    </message>
+    <message>
+        <source>Show less</source>
+        <translation>收起</translation>
+    </message>
+    <message>
         <source>This message is long: the bubble shows its beginning. Open the whole text in a window.</source>
         <translation>这条消息很长，气泡里只显示开头。在窗口中打开全文。</translation>
     </message>

@@ -247,6 +247,9 @@ def test_preview_bounds_characters_and_lines() -> None:
     assert cut and head.count("\n") == PREVIEW_LINES - 1 and many_lines.startswith(head)
     head, cut = preview_of("z" * (PREVIEW_CHARS + 1))
     assert cut and len(head) == PREVIEW_CHARS
+    assert preview_of("z" * (PREVIEW_CHARS + 1), level=1) == ("z" * (PREVIEW_CHARS + 1), False)
+    head, cut = preview_of(many_lines, level=1)
+    assert cut and head.count("\n") == PREVIEW_LINES * 4 - 1
     words = "word " * PREVIEW_CHARS
     head, cut = preview_of(words)
     assert cut and head.endswith("word") and PREVIEW_CHARS - 300 <= len(head) < PREVIEW_CHARS

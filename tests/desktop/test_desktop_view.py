@@ -622,6 +622,19 @@ def test_a_200_kb_paste_is_collapsed_and_the_window_keeps_painting(
     assert len(user.body.text()) < 4000
     assert user.show_all_button.isVisibleTo(win) and size_of(text.strip()) in \
         user.show_all_button.text()
+    # "Show more" grows the bubble in place, a bounded number of times; "Show less" goes back.
+    shown = [len(user.body.text())]
+    beat = Heartbeat()
+    while user.show_more_button.isVisibleTo(win):
+        qtbot.mouseClick(user.show_more_button, Qt.MouseButton.LeftButton)
+        qtbot.wait(20)
+        shown.append(len(user.body.text()))
+    request.node.user_properties.append(("max_ui_stall_ms_show_more", beat.stop()))
+    assert len(shown) == 3 and shown[0] < shown[1] < shown[2] < len(text) // 3
+    assert user.is_preview and user.show_all_button.isVisibleTo(win)
+    assert text.strip().startswith(user.body.text().replace("\u200b", "").removesuffix(" …"))
+    qtbot.mouseClick(user.show_less_button, Qt.MouseButton.LeftButton)
+    assert len(user.body.text()) == shown[0] and not user.show_less_button.isVisibleTo(win)
     # Edit puts it back as a held paste (laying it out in the input would freeze the window).
     win.turns.edit_last()
     assert win.input.pasted == text.strip() and win.input.toPlainText() == ""
