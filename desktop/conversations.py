@@ -107,6 +107,8 @@ class Conversations(QObject):
                     bubble.mark_stopped()
                 if m.status in NOTES:
                     _add_note(bubble, self.view.tr(NOTES[m.status]), self.view.palette())
+            for notice in m.notices:
+                bubble.add_notice(self.view.tr.notice(notice))
         self.refresh_timeline(messages)
         self.opened.emit()
         sidebar = self.view.sidebar

@@ -10,10 +10,11 @@ makes a writer wait for the other instead of failing.
 from __future__ import annotations
 
 import functools
+import json
 import logging
 import sqlite3
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -153,17 +154,26 @@ def _v4_search(db: sqlite3.Connection) -> None:
         _create_search_index(db)
 
 
+def _v5_notices(db: sqlite3.Connection) -> None:
+    """The engine's notices about a message ("your message was cut…"), as a JSON list of the
+    engine's English (the window translates them when it shows them), so a reopened
+    conversation still says what was left out."""
+    _add_columns(db, (("notices", "TEXT"),))
+
+
 # MIGRATIONS[n] takes a file from user_version n to n + 1; append, never edit or reorder.
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _v1_tables,
     _v2_corrections,
     _v3_reply_status,
     _v4_search,
+    _v5_notices,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 _MESSAGE_COLUMNS = ("id, conversation_id, role, content, mood_label, mood_confidence, created, "
-                    "mood_corrected, stop_reason, status, model, prompt_tokens, reply_tokens")
+                    "mood_corrected, stop_reason, status, model, prompt_tokens, reply_tokens, "
+                    "notices")
 
 # sqlite3's error names (Python 3.11+) for a file that is damaged or cannot be read at all.
 _DAMAGE_NAMES = ("SQLITE_NOTADB", "SQLITE_CORRUPT", "SQLITE_CANTOPEN", "SQLITE_IOERR",
@@ -222,6 +232,18 @@ class StoredMessage:
     model: str | None = None  # assistant messages: the model that wrote it
     prompt_tokens: int | None = None
     reply_tokens: int | None = None
+    notices: tuple[str, ...] = ()  # the engine's notices about it, in the engine's English
+
+
+def _notices(raw: str | None) -> tuple[str, ...]:
+    if not raw:
+        return ()
+    try:
+        items = json.loads(raw)
+    except ValueError:
+        log.warning("Unreadable notices on a message (%r): ignored", raw[:80])
+        return ()
+    return tuple(i for i in items if isinstance(i, str)) if isinstance(items, list) else ()
 
 
 @dataclass(frozen=True)
@@ -269,7 +291,7 @@ def _message(r: sqlite3.Row) -> StoredMessage:
     return StoredMessage(r["id"], r["conversation_id"], r["role"], r["content"], r["mood_label"],
                          r["mood_confidence"], r["created"], bool(r["mood_corrected"]),
                          r["stop_reason"], r["status"], r["model"], r["prompt_tokens"],
-                         r["reply_tokens"])
+                         r["reply_tokens"], _notices(r["notices"]))
 
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -534,6 +556,21 @@ class ConversationStore:
                 "WHERE id = ?",
                 (label, confidence, int(corrected), message_id),
             )
+
+    @_guarded
+    def add_notices(self, message_id: int, notices: Sequence[str]) -> None:
+        """The engine's notices about a message, after those it has (each once)."""
+        if not notices:
+            return
+        with self._write() as db:
+            row = db.execute("SELECT notices FROM messages WHERE id = ?",
+                             (message_id,)).fetchone()
+            if row is None:
+                return
+            have = list(_notices(row["notices"]))
+            have += [n for n in notices if n not in have]
+            db.execute("UPDATE messages SET notices = ? WHERE id = ?",
+                       (json.dumps(have, ensure_ascii=False), message_id))
 
     @_guarded
     def correct_mood(self, message_id: int, label: str) -> None:

@@ -321,6 +321,8 @@ class Turns(QObject):
                                       else self.view.tr("status.mood_latency",
                                                         ms=mood.latency_ms))
         if mood.notice:
+            if turn.user_message_id is not None:  # saved in English, translated when shown
+                self._write(turn, self.store.add_notices, turn.user_message_id, [mood.notice])
             notice = self.view.tr.notice(mood.notice)  # the engine's English, translated
             if turn.user_bubble is not None:  # it is about the person's message: shown there
                 turn.user_bubble.add_notice(notice)
@@ -464,6 +466,9 @@ class Turns(QObject):
         if stats.notices:  # history trimmed or a long paste cut: say so, it changes the reply
             notices = [self.view.tr.notice(n) for n in stats.notices]  # the engine's English
             target = turn.reply_bubble or turn.user_bubble
+            about = turn.reply_id if turn.reply_bubble is not None else turn.user_message_id
+            if about is not None:
+                self._write(turn, self.store.add_notices, about, list(stats.notices))
             if target is not None:
                 for notice in notices:
                     target.add_notice(notice)

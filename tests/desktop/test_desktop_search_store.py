@@ -177,7 +177,7 @@ def test_a_v3_file_is_upgraded_and_its_old_messages_are_found(tmp_path: Path) ->
     path = tmp_path / "v3.sqlite3"
     _v3_file(path)
     store = ConversationStore(path)
-    assert store.schema_version() == SCHEMA_VERSION == 4 and store.fts
+    assert store.schema_version() == SCHEMA_VERSION == 5 and store.fts
     assert [h.message_id for h in store.search("cat")] == [2, 1]
     assert [h.message_id for h in store.search("猫生病")] == [1]
     store.close()
@@ -232,7 +232,7 @@ def test_a_file_first_upgraded_without_fts5_gets_its_index_later(
     _v3_file(path)
     monkeypatch.setattr(store_module, "fts5_available", lambda: False)
     plain = ConversationStore(path)
-    assert plain.schema_version() == 4 and not plain.fts and _objects(path) == set()
+    assert plain.schema_version() == SCHEMA_VERSION and not plain.fts and _objects(path) == set()
     plain.close()
     monkeypatch.undo()
     again = ConversationStore(path)

@@ -230,7 +230,7 @@ def test_a_v1_file_is_upgraded_step_by_step_to_the_current_schema(tmp_path: Path
     assert _user_version(path) == 0
 
     store = ConversationStore(path)
-    assert store.schema_version() == SCHEMA_VERSION == len(MIGRATIONS) == 4
+    assert store.schema_version() == SCHEMA_VERSION == len(MIGRATIONS) == 5
     [m] = store.messages(1)
     assert (m.content, m.status, m.model, m.prompt_tokens, m.reply_tokens) == (
         "Stay warm.", "done", None, None, None)
@@ -575,3 +575,19 @@ def test_a_newer_database_is_left_alone_and_the_app_still_runs(
     assert app.store.message_count() == 2  # kept in memory for this session only
     app.quit()
     assert db.read_bytes() == before
+
+
+def test_notices_are_kept_once_each_and_a_damaged_value_is_ignored(tmp_path: Path) -> None:
+    store = ConversationStore(tmp_path / "c.sqlite3")
+    conv = store.create("n").id
+    m = store.add_message(conv, "user", "hello")
+    assert store.messages(conv)[0].notices == ()
+    store.add_notices(m.id, ["Your message was cut.", "缩短了"])
+    store.add_notices(m.id, ["缩短了", "Another."])
+    store.add_notices(m.id, [])
+    assert store.messages(conv)[0].notices == ("Your message was cut.", "缩短了", "Another.")
+    store.add_notices(999, ["nobody's"])  # a deleted message: nothing happens
+    store._db.execute("UPDATE messages SET notices = '{not json' WHERE id = ?", (m.id,))
+    store._db.commit()
+    assert store.messages(conv)[0].notices == ()  # the message itself is still there
+    store.close()

@@ -555,6 +555,13 @@ def test_engine_notices_sit_under_the_message_they_concern(
     assert user.notice_texts() == [cut_note]
     assert reply.notice_texts() == [notice]
     assert notice in app.window.statusBar().currentMessage()  # and the status bar, as before
+    # Saved with the messages: a reopened conversation still says so.
+    win = app.window
+    win.open_conversation(win.current_id)  # type: ignore[arg-type]
+    user, reply = win.chat.bubbles
+    assert user.notice_texts() == [cut_note] and reply.notice_texts() == [notice]
+    saved = app.store.messages(win.current_id)  # type: ignore[arg-type]
+    assert [m.notices for m in saved] == [(cut_note,), (notice,)]
 
 
 def test_engine_notices_are_shown_in_chinese(qtbot: Any, make_app: Any,
@@ -577,6 +584,9 @@ def test_engine_notices_are_shown_in_chinese(qtbot: Any, make_app: Any,
     assert user.notice_texts() == ["消息较长：情绪是根据开头 320 个和结尾 160 个词元判断的。"]
     assert reply.notice_texts() == ["为适应上下文窗口，最早的 4 条消息未被读取。"]
     assert "最早的 4 条消息" in app.window.statusBar().currentMessage()
+    app.window.open_conversation(app.window.current_id)  # saved in English, shown in Chinese
+    assert app.window.chat.bubbles[1].notice_texts() == [
+        "为适应上下文窗口，最早的 4 条消息未被读取。"]
 
 
 def test_the_speed_shown_is_the_running_reply(qtbot: Any, make_app: Any) -> None:
