@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from qwen_aio.desktop.store import SCHEMA_VERSION
+
 RUN_APP = "import sys; from qwen_aio.desktop.app import main; sys.exit(main(['--no-tray']))"
 
 # A first instance that has taken the lock but is still starting (not listening yet): it
@@ -131,7 +133,7 @@ def test_two_processes_writing_at_once_never_corrupt_the_file(tmp_path: Path) ->
 
     db = sqlite3.connect(str(path))
     assert db.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
-    assert db.execute("PRAGMA user_version").fetchone()[0] == 4
+    assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
     # The search index (schema 4) followed both writers: FTS5's own check raises if not.
     db.execute("INSERT INTO messages_fts(messages_fts, rank) VALUES ('integrity-check', 1)")
     assert db.execute("SELECT content FROM messages WHERE id = 1").fetchone() == ("kept",)
