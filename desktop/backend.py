@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from qwen_aio.engine.types import CancelToken, Message, MoodResult, ReplyStats
 from qwen_aio.foundation.errors import QwenAioError
@@ -20,7 +22,7 @@ __all__ = [
     "CancelToken", "Message", "MoodResult", "ReplyStats", "EngineLike", "ReplyStreamLike",
     "ResolvedModel", "Progress", "load_engine", "resolve_model", "download_model",
     "catalog_choices", "default_model_id", "fallback_model_id", "model_size", "is_gguf",
-    "verify_model_full",
+    "verify_model_full", "TaskInfo", "TaskReply", "TaskStreamLike", "task_infos", "keywords_of",
 ]
 
 
@@ -54,7 +56,89 @@ class EngineLike(Protocol):
                 cancel: CancelToken | None = None,
                 on_label: Callable[[MoodResult], None] | None = None) -> MoodResult | None: ...
 
+    def run_task(self, task_id: str, text: str, *, target: str | None = None,
+                 cancel: CancelToken | None = None) -> TaskStreamLike: ...
+
     def close(self) -> None: ...
+
+
+class TaskStreamLike(Protocol):
+    """What `Engine.run_task` returns: text pieces, with `result` (a TaskResult) filling in."""
+
+    result: Any
+
+    def __iter__(self) -> Iterator[str]: ...
+
+
+@dataclass(frozen=True)
+class TaskInfo:
+    """A task the window offers (the engine's registry, less the mood pass it always runs)."""
+
+    id: str
+    name_en: str
+    name_zh: str
+    structured: bool = False  # its output is a JSON list (keywords): shown as chips
+
+    def name(self, language: str) -> str:
+        return self.name_zh if language == "zh" and self.name_zh else self.name_en
+
+
+def task_infos(engine: object) -> list[TaskInfo]:
+    """The engine's tasks for the picker, slash commands and the tray ([] when it has none)."""
+    registry = getattr(engine, "tasks", None)
+    if registry is None:
+        return []
+    try:
+        tasks = list(registry.list())
+    except Exception:  # a broken registry must not stop the window: chat still works
+        log.exception("The engine's task list could not be read")
+        return []
+    return [TaskInfo(t.id, t.name_en, t.name_zh, bool(getattr(t, "structured", False)))
+            for t in tasks if t.id != "mood"]
+
+
+class TaskReply:
+    """A task's stream as a reply stream: the worker streams it like a chat reply, and its
+    `stats` take the task's figures at the end (stop reason, tokens, speed, notices)."""
+
+    def __init__(self, stream: TaskStreamLike) -> None:
+        self._stream = stream
+        self._pieces = iter(stream)
+        self.stats = ReplyStats()
+
+    def __iter__(self) -> Iterator[str]:
+        return self
+
+    def __next__(self) -> str:
+        try:
+            return next(self._pieces)
+        except StopIteration:
+            self._fill()
+            raise
+
+    def _fill(self) -> None:
+        r = getattr(self._stream, "result", None)
+        if r is None:
+            return
+        self.stats.prompt_tokens = r.prompt_tokens
+        self.stats.evaluated_tokens = r.evaluated_tokens
+        self.stats.generated_tokens = r.generated_tokens
+        self.stats.ttft_ms = r.ttft_ms
+        self.stats.decode_tps = r.decode_tps
+        self.stats.stop_reason = r.stop_reason if r.stop_reason in ("end", "limit",
+                                                                    "cancelled") else "end"
+        self.stats.notices = list(r.notices)
+
+
+def keywords_of(text: str) -> list[str] | None:
+    """A keywords task's output (a JSON array of strings) as a list; None if it is not one."""
+    try:
+        items = json.loads(text)
+    except ValueError:
+        return None
+    if not isinstance(items, list) or not all(isinstance(i, str) for i in items):
+        return None
+    return [i.strip() for i in items if i.strip()]
 
 
 def load_engine(choice: ResolvedModel, settings: Settings) -> EngineLike:

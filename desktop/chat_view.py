@@ -22,6 +22,7 @@ from PySide6.QtCore import QEvent, QPoint, QSize, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QContextMenuEvent, QDesktopServices, QGuiApplication, QPalette
 from PySide6.QtWidgets import (
     QFrame,
+    QGridLayout,
     QHBoxLayout,
     QLabel,
     QMenu,
@@ -35,6 +36,7 @@ from PySide6.QtWidgets import (
 )
 
 from qwen_aio.desktop import theme
+from qwen_aio.desktop.backend import keywords_of
 from qwen_aio.desktop.i18n import Translator, human_bytes
 from qwen_aio.desktop.long_text import (
     IN_PLACE_STEPS,
@@ -48,6 +50,7 @@ from qwen_aio.desktop.markdown_view import MarkdownView, set_link_color
 
 log = logging.getLogger(__name__)
 
+CHIPS_PER_ROW = 4  # keyword chips per row (at most eight keywords: two rows)
 RENDER_EVERY_MS = 100  # a streaming reply is laid out again at most this often
 COPIED_MS = 1500  # how long Copy reads "Copied"
 FOLLOW_SLACK_PX = 24  # this close to the bottom counts as "at the bottom": the view follows
@@ -78,7 +81,8 @@ def view_style_sheet(palette: QPalette) -> str:
              f"QPushButton[linkButton=\"true\"]:hover {{ color:{c(link)}; "
              "text-decoration:underline; }",
              f"QPushButton#showAllButton {{ color:{c(link)}; text-decoration:underline; }}",
-             f"QToolButton#moodChip:focus {{ border:2px solid {c(link)}; padding:0px 7px; }}"]
+             f"QToolButton#moodChip:focus {{ border:2px solid {c(link)}; padding:0px 7px; }}",
+             f"QLabel#taskName {{ color:{c(link)}; font-size:11px; font-weight:bold; }}"]
     for role in ("user", "assistant"):
         bg = theme.bubble(palette, role)
         sheet += [
@@ -90,7 +94,11 @@ def view_style_sheet(palette: QPalette) -> str:
             f"QFrame#bubble_{role} QPushButton#continueButton:hover {{ "
             f"background:{c(theme.mix(bg, link, 0.15))}; }}",
             f"QFrame#bubble_{role} QPushButton#continueButton:disabled {{ color:{muted}; "
-            f"border-color:{muted}; }}"]
+            f"border-color:{muted}; }}",
+            f"QFrame#bubble_{role} QLabel#keywordChip {{ "
+            f"background:{c(theme.mix(bg, link, 0.10))}; color:{c(text)}; "
+            f"border:1px solid {c(theme.mix(bg, link, 0.45))}; border-radius:9px; "
+            "padding:2px 9px; }"]
     for label, value in ((None, ""), ("Positive", "Positive"), ("Negative", "Negative")):
         look = chip_css(palette, label)
         chip = f"QToolButton#moodChip[mood=\"{value}\"]"
@@ -182,6 +190,11 @@ class MessageBubble(QFrame):
         self.created: float | None = None  # when it was written (time.time())
         self.model: str | None = None  # assistant messages: the model that wrote it
         self.notices: list[str] = []  # the engine's notes about this message
+        self.task: str | None = None  # a task's id: this is the task's text or result
+        self._structured = False  # its result is a JSON list (keywords): shown as chips
+        self.task_label: QLabel | None = None
+        self.keywords: list[str] | None = None  # the chips shown (a keywords result)
+        self._chips: QWidget | None = None
         self.renders = 0  # how often the body was laid out (streaming is coalesced)
         self._render_timer = QTimer(self)
         self._render_timer.setSingleShot(True)
@@ -318,9 +331,9 @@ class MessageBubble(QFrame):
             self.edit_button.setToolTip(tr("chat.edit_tip"))
 
     def copy(self) -> None:
-        """The whole message to the clipboard (a reply as its Markdown source); the button
-        says "Copied" for a moment."""
-        copy_text(self.text)
+        """The whole message to the clipboard (a reply as its Markdown source, keywords as a
+        comma-separated line); the button says "Copied" for a moment."""
+        copy_text(", ".join(self.keywords) if self.keywords is not None else self.text)
         self.copy_button.setText(self._tr("chat.copied"))
         QTimer.singleShot(COPIED_MS, self, self._label_actions)
 
@@ -436,6 +449,8 @@ class MessageBubble(QFrame):
                 self._shown = shown
                 self.body.setText(shown)
                 self.renders += 1
+        if self._structured:
+            self._show_keywords(None if self._render_timer.isActive() else keywords_of(text))
         self.show_all_button.setVisible(self._cut)
         self.show_more_button.setVisible(self._cut and self._level < IN_PLACE_STEPS)
         self.show_less_button.setVisible(self._level > 0)
@@ -516,6 +531,50 @@ class MessageBubble(QFrame):
         if reason in ("end", "sentence", "limit", "cancelled"):
             return self._tr("chat.reason." + reason)
         return ""
+
+    # --- tasks ------------------------------------------------------------------------------
+
+    def set_task(self, task_id: str, name: str, *, structured: bool = False) -> None:
+        """Mark this as a task's text ("→ Summary") or result ("Summary"); a structured
+        result (keywords) is shown as chips once it parses."""
+        self.task, self._structured = task_id, structured
+        if self.task_label is None:
+            self.task_label = plain_label("")
+            self.task_label.setObjectName("taskName")
+            self.task_label.setWordWrap(False)
+            layout = self.layout()
+            assert isinstance(layout, QVBoxLayout)
+            layout.insertWidget(0, self.task_label)
+        self.task_label.setText(name)
+        self._shown = None
+        self._render()
+
+    def _show_keywords(self, items: list[str] | None) -> None:
+        """Chips for a keywords result (None: the text as it came, e.g. while it streams)."""
+        if items == self.keywords:
+            return
+        self.keywords = items
+        if self._chips is not None:
+            self._chips.deleteLater()
+            self._chips = None
+        self.body.setVisible(items is None)
+        if items is None:
+            return
+        self._chips = QWidget()
+        self._chips.setObjectName("keywordChips")
+        grid = QGridLayout(self._chips)
+        grid.setContentsMargins(0, 0, 0, 0)
+        grid.setHorizontalSpacing(6)
+        grid.setVerticalSpacing(4)
+        for i, word in enumerate(items):
+            chip = plain_label(word)
+            chip.setObjectName("keywordChip")
+            chip.setWordWrap(False)
+            grid.addWidget(chip, i // CHIPS_PER_ROW, i % CHIPS_PER_ROW)
+        grid.setColumnStretch(CHIPS_PER_ROW, 1)
+        layout = self.layout()
+        assert isinstance(layout, QVBoxLayout)
+        layout.insertWidget(layout.indexOf(self.body) + 1, self._chips)
 
     def add_notice(self, text: str) -> QLabel:
         """An engine notice about this message (history trimmed, message cut), under its text."""

@@ -140,6 +140,26 @@ STRINGS: dict[str, str] = {
     "input.pasted_show": QT_TRANSLATE_NOOP("app", "Show"),
     "input.pasted_remove": QT_TRANSLATE_NOOP("app", "Remove"),
     # tray
+    "tray.summary": QT_TRANSLATE_NOOP("app", "Summarize the clipboard"),
+    "tray.translate": QT_TRANSLATE_NOOP("app", "Translate the clipboard"),
+    "tray.fix": QT_TRANSLATE_NOOP("app", "Fix the clipboard"),
+    "tray.clipboard_empty": QT_TRANSLATE_NOOP(
+        "app", "The clipboard holds no text. Copy some text, then choose this again."),
+    "tray.clipboard_working": QT_TRANSLATE_NOOP("app", "{task}: working on the clipboard…"),
+    "tray.clipboard_result": QT_TRANSLATE_NOOP(
+        "app", "{task} of the clipboard. Nothing is saved; Copy puts it on the clipboard."),
+    # tasks (summary, keywords, fix, translate and the person's own: tasks.toml)
+    "task.label": QT_TRANSLATE_NOOP("app", "Task:"),
+    "task.chat": QT_TRANSLATE_NOOP("app", "Chat"),
+    "task.picker_tip": QT_TRANSLATE_NOOP(
+        "app", "What the next message is for: a reply (Chat) or a task on its text. Typing "
+        "a command first does the same: {commands}"),
+    "task.unknown": QT_TRANSLATE_NOOP(
+        "app", "There is no task /{name}. The tasks are {commands}; start the message with // "
+        "to send a slash as it is."),
+    "task.empty": QT_TRANSLATE_NOOP("app", "Write the text for /{name} after the command."),
+    "task.asked": QT_TRANSLATE_NOOP("app", "→ {task}"),
+    "task.running": QT_TRANSLATE_NOOP("app", "{task}… (Esc stops)"),
     "tray.quick": QT_TRANSLATE_NOOP("app", "Quick mood check…"),
     "tray.open": QT_TRANSLATE_NOOP("app", "Open window"),
     "tray.quit": QT_TRANSLATE_NOOP("app", "Quit"),

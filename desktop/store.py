@@ -154,11 +154,12 @@ def _v4_search(db: sqlite3.Connection) -> None:
         _create_search_index(db)
 
 
-def _v5_notices(db: sqlite3.Connection) -> None:
+def _v5_notices_and_tasks(db: sqlite3.Connection) -> None:
     """The engine's notices about a message ("your message was cut…"), as a JSON list of the
     engine's English (the window translates them when it shows them), so a reopened
-    conversation still says what was left out."""
-    _add_columns(db, (("notices", "TEXT"),))
+    conversation still says what was left out; and the task (summary, keywords…) a message
+    asked for or a result came from: those stay out of the chat's history."""
+    _add_columns(db, (("notices", "TEXT"), ("task", "TEXT")))
 
 
 # MIGRATIONS[n] takes a file from user_version n to n + 1; append, never edit or reorder.
@@ -167,13 +168,13 @@ MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _v2_corrections,
     _v3_reply_status,
     _v4_search,
-    _v5_notices,
+    _v5_notices_and_tasks,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 _MESSAGE_COLUMNS = ("id, conversation_id, role, content, mood_label, mood_confidence, created, "
                     "mood_corrected, stop_reason, status, model, prompt_tokens, reply_tokens, "
-                    "notices")
+                    "notices, task")
 
 # sqlite3's error names (Python 3.11+) for a file that is damaged or cannot be read at all.
 _DAMAGE_NAMES = ("SQLITE_NOTADB", "SQLITE_CORRUPT", "SQLITE_CANTOPEN", "SQLITE_IOERR",
@@ -233,6 +234,7 @@ class StoredMessage:
     prompt_tokens: int | None = None
     reply_tokens: int | None = None
     notices: tuple[str, ...] = ()  # the engine's notices about it, in the engine's English
+    task: str | None = None  # a task's id: the text given to a task, or its result (not chat)
 
 
 def _notices(raw: str | None) -> tuple[str, ...]:
@@ -291,7 +293,7 @@ def _message(r: sqlite3.Row) -> StoredMessage:
     return StoredMessage(r["id"], r["conversation_id"], r["role"], r["content"], r["mood_label"],
                          r["mood_confidence"], r["created"], bool(r["mood_corrected"]),
                          r["stop_reason"], r["status"], r["model"], r["prompt_tokens"],
-                         r["reply_tokens"], _notices(r["notices"]))
+                         r["reply_tokens"], _notices(r["notices"]), r["task"])
 
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -509,25 +511,27 @@ class ConversationStore:
     def add_message(self, conversation_id: int, role: str, content: str,
                     mood_label: str | None = None, mood_confidence: float | None = None,
                     *, stop_reason: str | None = None, status: str = "done",
-                    model: str | None = None) -> StoredMessage:
+                    model: str | None = None, task: str | None = None) -> StoredMessage:
         now = time.time()
         with self._write() as db:
             cur = db.execute(
                 "INSERT INTO messages (conversation_id, role, content, mood_label, "
-                "mood_confidence, created, stop_reason, status, model) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "mood_confidence, created, stop_reason, status, model, task) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (conversation_id, role, content, mood_label, mood_confidence, now, stop_reason,
-                 status, model),
+                 status, model, task),
             )
             db.execute("UPDATE conversations SET updated = ? WHERE id = ?",
                        (now, conversation_id))
         return StoredMessage(int(cur.lastrowid or 0), conversation_id, role, content,
-                             mood_label, mood_confidence, now, False, stop_reason, status, model)
+                             mood_label, mood_confidence, now, False, stop_reason, status, model,
+                             task=task)
 
-    def start_reply(self, conversation_id: int, content: str, model: str | None) -> StoredMessage:
+    def start_reply(self, conversation_id: int, content: str, model: str | None,
+                    task: str | None = None) -> StoredMessage:
         """The reply's row, written as soon as it has text; `update_reply` follows it."""
         return self.add_message(conversation_id, "assistant", content, status="streaming",
-                                model=model)
+                                model=model, task=task)
 
     @_guarded
     def update_reply(self, message_id: int, content: str, *, status: str = "streaming",

@@ -24,7 +24,8 @@ from dataclasses import dataclass
 
 from PySide6.QtCore import QCoreApplication, QEvent, QObject, QTimer, Signal, Slot
 
-from qwen_aio.desktop.backend import Message, MoodResult, ReplyStats
+from qwen_aio.desktop import tasks_ui
+from qwen_aio.desktop.backend import Message, MoodResult, ReplyStats, TaskInfo
 from qwen_aio.desktop.chat_view import MessageBubble
 from qwen_aio.desktop.conversations import Conversations
 from qwen_aio.desktop.store import ConversationStore, StoredMessage
@@ -37,6 +38,12 @@ log = logging.getLogger(__name__)
 
 SAVE_EVERY_MS = 500  # a streaming reply is written at most this often (and at its end)
 SPEED_EVERY_S = 0.25  # the running reply's speed in the status bar changes at most this often
+
+
+def chat_history(messages: list[StoredMessage]) -> list[Message]:
+    """Saved messages as the chat pass reads them: those with text, without tasks' messages."""
+    return [Message(m.role, m.content) for m in messages  # type: ignore[arg-type]
+            if m.content.strip() and m.task is None]
 
 
 @dataclass
@@ -61,6 +68,7 @@ class _Turn:
     store_error: str | None = None  # a failed write: shown instead of "Ready." at the end
     mood_shown: bool = False  # its label arrived (early from a preparation, or from the turn)
     replaces: list[StoredMessage] | None = None  # Regenerate: the old reply, until new text
+    task: TaskInfo | None = None  # a task's result instead of a reply
     pieces: int = 0  # pieces (about one token each) that arrived in this turn
     first_piece_at: float = 0.0  # time.perf_counter() of the first one
     speed_shown_at: float = 0.0
@@ -96,16 +104,37 @@ class Turns(QObject):
         w.token.connect(self._on_token)
         w.replyDone.connect(self._on_reply_done)
         w.failed.connect(self._on_failed)
+        w.tasksReady.connect(self._on_tasks)
         conversations.opened.connect(self._on_conversation_opened)
         view.chat.regenerateClicked.connect(self.regenerate)
         view.chat.editClicked.connect(self.edit_last)
 
     def history(self, conversation_id: int | None) -> list[Message]:
-        """A conversation as the engine sees it: its saved messages that have text."""
+        """A conversation as the engine sees it: its saved messages that have text (a task's
+        text and result are not part of the chat)."""
         if conversation_id is None:
             return []
-        return [Message(m.role, m.content) for m in self.store.messages(conversation_id)
-                if m.content.strip()]
+        return chat_history(self.store.messages(conversation_id))
+
+    def task_info(self, task_id: str | None) -> TaskInfo | None:
+        if task_id is None:
+            return None
+        known = next((t for t in self.client.tasks if t.id == task_id), None)
+        return known or TaskInfo(task_id, task_id, task_id)  # a task no longer offered
+
+    def _name(self, task: TaskInfo) -> str:
+        return task.name(self.view.tr.language)
+
+    @Slot(object)
+    def _on_tasks(self, tasks: list[TaskInfo]) -> None:
+        """The loaded engine's tasks: the picker offers them, shown task messages are named."""
+        self.view.task_box.set_tasks(tasks)
+        for b in self.view.chat.bubbles:
+            task = next((t for t in tasks if t.id == b.task), None)
+            if task is not None:
+                name = self._name(task)
+                b.set_task(task.id, self.view.tr("task.asked", task=name) if b.role == "user"
+                           else name, structured=task.structured and b.role == "assistant")
 
     # --- starting a turn --------------------------------------------------------------------
 
@@ -118,19 +147,33 @@ class Turns(QObject):
             return
         if not self.client.model_loaded:
             return
+        picker = self.view.task_box
+        req = tasks_ui.parse(text, picker.tasks, picker.chosen())
+        if req.unknown is not None:
+            self._set_state("task.unknown", name=req.unknown, commands=picker.commands())
+            return
+        if not req.text:  # "/summary" alone: the text stays in the box
+            self._set_state("task.empty", name=req.task.id if req.task else "")
+            return
+        text, task = req.text, req.task
         try:
             conversation_id = self.conversations.ensure_open()
             history = self.history(conversation_id)
             self.conversations.title_from_first_message(conversation_id, text)
-            stored = self.store.add_message(conversation_id, "user", text)
+            stored = self.store.add_message(conversation_id, "user", text,
+                                            task=task.id if task else None)
         except ConversationsUnavailable as exc:  # nothing was sent: the text stays in the box
             self._set_state("state.store_failed", error=exc.reason)
             return
         bubble = self.view.chat.add("user", text, stored.id, stored.created)
         self.view.input.clear_message()
+        if task is not None:
+            bubble.set_task(task.id, self.view.tr("task.asked", task=self._name(task)))
+            picker.choose(None)  # the picker is for the next message only
         rid = self.client.send(history, text, max_tokens=self.settings.reply_limit(),
-                               system_prompt=self.settings.system_prompt or None)
-        self._turn = _Turn(rid, conversation_id, stored.id, bubble)
+                               system_prompt=self.settings.system_prompt or None,
+                               task=task.id if task else None, target=req.target)
+        self._turn = _Turn(rid, conversation_id, stored.id, bubble, task=task)
         self._set_state("state.mood")
         self._show_speed_waiting()
         self._update_controls()
@@ -163,11 +206,13 @@ class Turns(QObject):
                                                   chat.bubbles[-1])):
             return
         chat.remove_from(at + 1)
-        history = [Message(m.role, m.content) for m in messages[:i] if m.content.strip()]
+        history = chat_history(messages[:i])
+        task = self.task_info(user.task)
         rid = self.client.send(history, user.content, max_tokens=self.settings.reply_limit(),
-                               system_prompt=self.settings.system_prompt or None)
+                               system_prompt=self.settings.system_prompt or None,
+                               task=task.id if task else None)
         self._turn = _Turn(rid, conversation_id, user.id, chat.bubbles[at],
-                           replaces=messages[i + 1:])
+                           replaces=messages[i + 1:], task=task)
         self._set_state("state.regenerating")
         self._show_speed_waiting()
         self._update_controls()
@@ -224,7 +269,7 @@ class Turns(QObject):
             self._set_state("state.store_failed", error=exc.reason)
             return
         if not messages or messages[-1].role != "assistant" \
-                or messages[-1].stop_reason != "limit":
+                or messages[-1].stop_reason != "limit" or messages[-1].task is not None:
             return
         cut = messages[-1]
         bubbles = self.view.chat.bubbles
@@ -232,7 +277,7 @@ class Turns(QObject):
         if target is None or target.message_id != cut.id or (bubble is not None
                                                               and bubble is not target):
             return
-        history = [Message(m.role, m.content) for m in messages if m.content.strip()]
+        history = chat_history(messages)
         rid = self.client.continue_reply(history, max_tokens=self.settings.reply_limit(),
                                          system_prompt=self.settings.system_prompt or None)
         target.set_text(cut.content)
@@ -259,7 +304,7 @@ class Turns(QObject):
         for b in bubbles:
             final_reply = (b is last and b is not running and b.role == "assistant"
                            and b.message_id is not None)
-            b.set_can_continue(final_reply, enabled)
+            b.set_can_continue(final_reply and b.task is None, enabled)
             b.set_can_regenerate(final_reply and last_user is not None, enabled)
             b.set_can_edit(b is last_user and b.message_id is not None and idle)
 
@@ -317,6 +362,9 @@ class Turns(QObject):
             self._write(turn, self.conversations.refresh_timeline)
             turn.reply_bubble = self.view.chat.add("assistant", "")
             turn.reply_bubble.set_details(model=self._model or None)
+            if turn.task is not None:
+                turn.reply_bubble.set_task(turn.task.id, self._name(turn.task),
+                                           structured=turn.task.structured)
         self.view.status_mood.setText(self.view.tr("status.mood_cached") if mood.cached
                                       else self.view.tr("status.mood_latency",
                                                         ms=mood.latency_ms))
@@ -328,7 +376,10 @@ class Turns(QObject):
                 turn.user_bubble.add_notice(notice)
             self.view.statusBar().showMessage(notice, 15000)
         if turn.store_error is None:
-            self._set_state("state.replying")
+            if turn.task is not None:
+                self._set_state("task.running", task=self._name(turn.task))
+            else:
+                self._set_state("state.replying")
         self.moodSeen.emit(mood)
 
     @Slot(int, str)
@@ -373,7 +424,7 @@ class Turns(QObject):
                 return None
             turn.replaces = None
         row = self._write(turn, self.store.start_reply, turn.conversation_id, content,
-                          self._model or None)
+                          self._model or None, turn.task.id if turn.task else None)
         return row if isinstance(row, StoredMessage) else None
 
     def _give_back(self, turn: _Turn) -> None:

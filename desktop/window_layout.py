@@ -26,6 +26,7 @@ from qwen_aio.desktop.chat_view import ChatView, plain_label
 from qwen_aio.desktop.i18n import Translator
 from qwen_aio.desktop.icons import app_icon
 from qwen_aio.desktop.long_text import FullTextDialog, size_of
+from qwen_aio.desktop.tasks_ui import TaskPicker
 from qwen_aio.desktop.timeline import MoodTimeline
 
 LENGTHS = ("short", "normal", "long")
@@ -147,6 +148,9 @@ class WindowLayout(QMainWindow):
         self.input = InputBox()
         self.input.setMaximumHeight(90)
         self.pasted_bar = self._build_pasted_bar()
+        self.task_label = QLabel()
+        self.task_box = TaskPicker(self.tr)
+        self.task_label.setBuddy(self.task_box)
         self.length_label = QLabel()
         self.length_box = QComboBox()
         for name in LENGTHS:
@@ -163,6 +167,10 @@ class WindowLayout(QMainWindow):
         self.draft_mood.setFixedWidth(28)
         self.draft_mood.setStyleSheet("font-size:18px;")  # colour: _style_labels
         controls = QVBoxLayout()
+        task_row = QHBoxLayout()
+        task_row.addWidget(self.task_label)
+        task_row.addWidget(self.task_box)
+        controls.addLayout(task_row)
         length_row = QHBoxLayout()
         length_row.addWidget(self.length_label)
         length_row.addWidget(self.length_box)
@@ -337,6 +345,8 @@ class WindowLayout(QMainWindow):
         self.timeline_title.setText(tr("win.timeline"))
         self.input.setPlaceholderText(tr("win.placeholder"))
         self.length_label.setText(tr("win.reply_length"))
+        self.task_label.setText(tr("task.label"))
+        self.task_box.retranslate(tr)
         for i, name in enumerate(LENGTHS):
             self.length_box.setItemText(i, tr("len." + name))
         self.send_button.setText(tr("win.send"))

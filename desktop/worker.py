@@ -41,6 +41,8 @@ class TurnRequest:
     max_tokens: int
     system_prompt: str | None
     cancel: CancelToken
+    task: str | None = None  # a task's id (summary, keywords…): its result instead of a reply
+    target: str | None = None  # translate: "en" or "zh" (None: the other language)
 
 
 @dataclass(frozen=True)
@@ -81,6 +83,8 @@ class EngineWorker(QObject):
     correctionsSet = Signal(int)  # how many corrections the engine now uses (-1: it failed)
     draftMoodReady = Signal(int, object)  # request id, MoodResult of the text being typed
     prepared = Signal(int)  # request id: a preparation ended (done, abandoned or failed)
+    tasksReady = Signal(object)  # list[TaskInfo]: the loaded engine's tasks
+    quickTaskReady = Signal(int, str, object)  # request id, task id, the whole result text
 
     def __init__(self, factory: EngineFactory) -> None:
         super().__init__()
@@ -100,6 +104,7 @@ class EngineWorker(QObject):
             log.exception("Unexpected error while loading %s", choice.path)
             self.loadFailed.emit(f"{type(exc).__name__}: {exc}")
             return
+        self.tasksReady.emit(backend.task_infos(self._engine))
         self.loaded.emit(getattr(self._engine, "name", choice.title) or choice.title)
 
     @Slot(object)
@@ -111,6 +116,9 @@ class EngineWorker(QObject):
             self.moodReady.emit(req.request_id, mood)
             if req.cancel.cancelled:
                 raise Cancelled()
+            if req.task is not None:  # the person's words still get their label, first
+                return backend.TaskReply(engine.run_task(req.task, req.text, target=req.target,
+                                                         cancel=req.cancel))
             return engine.chat(req.history, req.text, max_tokens=req.max_tokens,
                                system_prompt=req.system_prompt, cancel=req.cancel,
                                mood=mood.label)
@@ -214,6 +222,26 @@ class EngineWorker(QObject):
             return
         self.quickMoodReady.emit(request_id, mood)
 
+    @Slot(int, str, str, object)
+    def quick_task(self, request_id: int, task_id: str, text: str, cancel: CancelToken) -> None:
+        """The tray's clipboard actions: one task on a text, nothing stored anywhere."""
+        if self._engine is None:
+            self.quickFailed.emit(request_id, "No model is loaded yet.")
+            return
+        try:
+            result = "".join(self._engine.run_task(task_id, text, cancel=cancel))
+        except Cancelled:
+            self.quickFailed.emit(request_id, "")
+            return
+        except QwenAioError as exc:
+            self.quickFailed.emit(request_id, str(exc))
+            return
+        except Exception as exc:  # keep the worker alive and tell the user what happened
+            log.exception("Unexpected error in a quick task")
+            self.quickFailed.emit(request_id, f"{type(exc).__name__}: {exc}")
+            return
+        self.quickTaskReady.emit(request_id, task_id, result)
+
     def close_engine(self) -> None:
         """Free the model; called in the worker thread, or after that thread has finished."""
         if self._engine is not None:
@@ -229,6 +257,7 @@ class EngineClient(QObject):
     _post_load = Signal(object, object)
     _post_turn = Signal(object)
     _post_quick = Signal(int, str, object)
+    _post_quick_task = Signal(int, str, str, object)
     _post_continue = Signal(object)
     _post_corrections = Signal(object)
     _post_prepare = Signal(object)
@@ -246,6 +275,10 @@ class EngineClient(QObject):
         self._post_load.connect(self.worker.load)
         self._post_turn.connect(self.worker.turn)
         self._post_quick.connect(self.worker.quick_mood)
+        self._post_quick_task.connect(self.worker.quick_task)
+        self.worker.quickTaskReady.connect(self._on_quick_task_ready)
+        self.worker.tasksReady.connect(self._on_tasks)
+        self.tasks: list[backend.TaskInfo] = []  # the loaded engine's, for the UI
         self._post_continue.connect(self.worker.continue_turn)
         self._post_corrections.connect(self.worker.set_corrections)
         self._post_prepare.connect(self.worker.prepare)
@@ -295,7 +328,10 @@ class EngineClient(QObject):
         return self._preparing is not None and not self._preparing.cancel.cancelled
 
     def send(self, history: Sequence[Message], text: str, *, max_tokens: int,
-             system_prompt: str | None = None) -> int:
+             system_prompt: str | None = None, task: str | None = None,
+             target: str | None = None) -> int:
+        """A turn: the mood pass on ``text``, then a reply over ``history`` (or ``task``'s
+        result on ``text``)."""
         prep = self._preparing
         kept = prep is not None and prep.label and prep.draft == text and self.preparing
         if not kept:
@@ -303,7 +339,7 @@ class EngineClient(QObject):
         rid = self._new_id()
         self._turns.add(rid)
         self._post_turn.emit(TurnRequest(rid, tuple(history), text, max_tokens, system_prompt,
-                                         self._tokens[rid]))
+                                         self._tokens[rid], task, target))
         if kept:
             self._kept_for = rid
             mood = self._prep_mood
@@ -324,6 +360,13 @@ class EngineClient(QObject):
         self.abandon_preparation()  # the tray's question is answered first
         rid = self._new_id()
         self._post_quick.emit(rid, text, self._tokens[rid])
+        return rid
+
+    def quick_task(self, task_id: str, text: str) -> int:
+        """A task on a text for the tray (quickTaskReady or quickFailed answers)."""
+        self.abandon_preparation()
+        rid = self._new_id()
+        self._post_quick_task.emit(rid, task_id, text, self._tokens[rid])
         return rid
 
     def set_corrections(self, pairs: Sequence[tuple[str, str]]) -> None:
@@ -371,6 +414,14 @@ class EngineClient(QObject):
     @Slot(int, object)
     def _on_quick_ready(self, rid: int, _mood: object) -> None:
         self._forget(rid)
+
+    @Slot(int, str, object)
+    def _on_quick_task_ready(self, rid: int, _task: str, _text: object) -> None:
+        self._forget(rid)
+
+    @Slot(object)
+    def _on_tasks(self, tasks: list[backend.TaskInfo]) -> None:
+        self.tasks = list(tasks)
 
     @Slot(int, object)
     def _on_draft_mood(self, rid: int, mood: MoodResult) -> None:

@@ -292,6 +292,58 @@
         <translation>移除</translation>
     </message>
     <message>
+        <source>Summarize the clipboard</source>
+        <translation>总结剪贴板内容</translation>
+    </message>
+    <message>
+        <source>Translate the clipboard</source>
+        <translation>翻译剪贴板内容</translation>
+    </message>
+    <message>
+        <source>Fix the clipboard</source>
+        <translation>修改剪贴板中的错误</translation>
+    </message>
+    <message>
+        <source>The clipboard holds no text. Copy some text, then choose this again.</source>
+        <translation>剪贴板里没有文字。请先复制一段文字，再选一次。</translation>
+    </message>
+    <message>
+        <source>{task}: working on the clipboard…</source>
+        <translation>{task}：正在处理剪贴板内容…</translation>
+    </message>
+    <message>
+        <source>{task} of the clipboard. Nothing is saved; Copy puts it on the clipboard.</source>
+        <translation>剪贴板内容的{task}。不会保存任何内容；“复制”会把结果放到剪贴板。</translation>
+    </message>
+    <message>
+        <source>Task:</source>
+        <translation>任务：</translation>
+    </message>
+    <message>
+        <source>Chat</source>
+        <translation>对话</translation>
+    </message>
+    <message>
+        <source>What the next message is for: a reply (Chat) or a task on its text. Typing a command first does the same: {commands}</source>
+        <translation>下一条消息的用途：得到回复（对话），或对它的文字执行一个任务。在消息开头输入命令也可以：{commands}</translation>
+    </message>
+    <message>
+        <source>There is no task /{name}. The tasks are {commands}; start the message with // to send a slash as it is.</source>
+        <translation>没有 /{name} 这个任务。可用的任务：{commands}；要原样发送斜杠，请以 // 开头。</translation>
+    </message>
+    <message>
+        <source>Write the text for /{name} after the command.</source>
+        <translation>请在 /{name} 命令后面写上要处理的文字。</translation>
+    </message>
+    <message>
+        <source>→ {task}</source>
+        <translation>→ {task}</translation>
+    </message>
+    <message>
+        <source>{task}… (Esc stops)</source>
+        <translation>{task}…（按 Esc 停止）</translation>
+    </message>
+    <message>
         <source>Quick mood check…</source>
         <translation>快速情绪判断…</translation>
     </message>

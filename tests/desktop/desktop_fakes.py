@@ -11,7 +11,7 @@ from PySide6.QtCore import QObject, Slot
 
 from qwen_aio.engine.text import normalize
 from qwen_aio.engine.types import CancelToken, Message, MoodResult, ReplyStats
-from qwen_aio.foundation.errors import Cancelled, EmptyInput
+from qwen_aio.foundation.errors import Cancelled, EmptyInput, QwenAioError
 
 NEGATIVE_WORDS = ("sad", "bad", "awful", "hate", "terrible", "annoying", "exhausted", "糟", "难过")
 SAFETY_CAP_S = 10.0  # a blocked fake never hangs a broken test forever
@@ -44,6 +44,13 @@ class FakeEngine:
     prepare_ends: list[tuple[str, str]] = field(default_factory=list)  # labelled preparations
     closed: bool = False
     release: threading.Event = field(default_factory=threading.Event)
+    # tasks: the registry the window reads, and each task's scripted output
+    tasks: FakeTasks = field(default_factory=lambda: FakeTasks(list(FAKE_TASKS)))
+    task_pieces: dict[str, list[str]] = field(default_factory=lambda: {
+        "summary": ["A ", "short ", "summary", "."],
+        "keywords": ['["rain', '", "', 'picnic', '", "', 'friends"]'],
+        "fix": ["I ", "have ", "a ", "cat", "."],
+        "translate": ["今天", "下雨", "了", "。"]})
 
     def mood(self, text: str, *, cancel: CancelToken | None = None) -> MoodResult:
         self.calls.append(("mood", text))
@@ -91,6 +98,16 @@ class FakeEngine:
             raise Cancelled()
         self.prepare_ends.append(("done", draft))
         return mood
+
+    def run_task(self, task_id: str, text: str, *, target: str | None = None,
+                 cancel: CancelToken | None = None) -> FakeTaskStream:
+        self.calls.append(("task", task_id, text, target))
+        if not text.strip():
+            raise EmptyInput()
+        if self.tasks.get(task_id) is None:
+            raise QwenAioError(f"There is no task called {task_id!r}.")
+        return FakeTaskStream(self, cancel, 10_000, self.task_pieces.get(task_id, ["ok"]),
+                              task_id)
 
     def set_corrections(self, pairs: Sequence[tuple[str, str]]) -> bool:
         """Like the engine: the newest label for a text wins."""
@@ -143,6 +160,65 @@ class FakeStream:
         reason = "cancelled" if how == "cancel" else self.engine.stop_reason
         self.stats.stop_reason = reason  # type: ignore[assignment]
         self.stats.decode_tps = 42.0
+
+
+@dataclass(frozen=True)
+class FakeTask:
+    id: str
+    name_en: str
+    name_zh: str
+    structured: bool = False
+
+
+FAKE_TASKS = (FakeTask("mood", "Mood", "情绪"), FakeTask("summary", "Summary", "摘要"),
+              FakeTask("keywords", "Keywords", "关键词", structured=True),
+              FakeTask("fix", "Fix", "改错"), FakeTask("translate", "Translate", "翻译"))
+
+
+@dataclass
+class FakeTasks:
+    """The registry's surface the window uses."""
+
+    tasks: list[FakeTask]
+
+    def list(self) -> list[FakeTask]:
+        return list(self.tasks)
+
+    def get(self, task_id: str) -> FakeTask | None:
+        return next((t for t in self.tasks if t.id == task_id), None)
+
+
+@dataclass
+class FakeTaskResult:
+    """engine.types.TaskResult's fields."""
+
+    task: str
+    text: str = ""
+    items: list[str] | None = None
+    stop_reason: str = ""
+    notices: list[str] = field(default_factory=list)
+    prompt_tokens: int = 0
+    evaluated_tokens: int = 0
+    generated_tokens: int = 0
+    ttft_ms: float = 0.0
+    decode_tps: float = 0.0
+
+
+class FakeTaskStream(FakeStream):
+    """A task's pieces with `result` filled in as they stream (like the real TaskStream)."""
+
+    def __init__(self, engine: FakeEngine, cancel: CancelToken | None, max_tokens: int,
+                 pieces: list[str], task_id: str) -> None:
+        super().__init__(engine, cancel, max_tokens, pieces)
+        self.result = FakeTaskResult(task_id, prompt_tokens=30, evaluated_tokens=5)
+
+    def __iter__(self) -> Iterator[str]:
+        for piece in super().__iter__():
+            self.result.text += piece
+            self.result.generated_tokens += 1
+            yield piece
+        self.result.stop_reason = self.stats.stop_reason
+        self.result.decode_tps = 42.0
 
 
 def make_recorder(worker: object, chips: Callable[[], list[str]]) -> Recorder:
