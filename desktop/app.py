@@ -194,6 +194,8 @@ class DesktopApp(QObject):
             tray = self.tray
             tray.quickRequested.connect(lambda: self.quick.popup(tray.anchor()))
             tray.quickClicked.connect(lambda: self.quick.toggle(tray.anchor()))
+            tray.clipboardTaskRequested.connect(self.clipboard_task)
+            self.client.tasksChanged.connect(tray.set_tasks)
             self.tray.openRequested.connect(self.window.show_and_raise)
             self.tray.quitRequested.connect(self.quit)
 
@@ -332,6 +334,14 @@ class DesktopApp(QObject):
             self.tray.notify(self.tr("tray.still_running"))
 
     # --- the end ----------------------------------------------------------------------------
+
+    def clipboard_task(self, task_id: str) -> None:
+        """The tray's "Summarize / Translate / Fix the clipboard": the result in the popup."""
+        task = next((t for t in self.client.tasks if t.id == task_id), None)
+        if task is None:
+            return
+        text = QGuiApplication.clipboard().text()
+        self.quick.run_task(task, text, self.tray.anchor() if self.tray is not None else None)
 
     def quit(self) -> None:
         """Stop the worker (and any download), close the database, then leave the event loop."""

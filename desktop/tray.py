@@ -1,7 +1,9 @@
 """The tray icon (showing the last mood) and its quick mood popup.
 
 The quick check stores nothing in the conversations; its label does become the tray icon's
-mood (in memory, until the next message or check), and the popup says so.
+mood (in memory, until the next message or check), and the popup says so. The menu's
+clipboard actions (summarize, translate, fix) run that task on the clipboard's text and show
+the result in the same popup, with Copy; nothing is saved.
 """
 
 from __future__ import annotations
@@ -22,16 +24,18 @@ from PySide6.QtWidgets import (
 )
 
 from qwen_aio.desktop import theme
-from qwen_aio.desktop.backend import MoodResult
+from qwen_aio.desktop.backend import MoodResult, TaskInfo, keywords_of
 from qwen_aio.desktop.chat_view import plain_label
 from qwen_aio.desktop.drafts import LABEL_QUIET_MS
 from qwen_aio.desktop.i18n import Translator
 from qwen_aio.desktop.icons import app_icon, mood_icon
+from qwen_aio.desktop.long_text import copy_text
 from qwen_aio.desktop.worker import EngineClient
 
 log = logging.getLogger(__name__)
 
 GAP = 8  # pixels between the popup and what it sits next to
+CLIPBOARD_TASKS = ("summary", "translate", "fix")  # the tray menu's clipboard actions
 
 
 def place_popup(size: QSize, area: QRect, anchor: QRect | None = None,
@@ -106,6 +110,11 @@ class QuickMoodPopup(QWidget):
         self.result.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.result.setMinimumHeight(44)
         layout.addWidget(self.result)
+        self.copy_button = QPushButton()
+        self.copy_button.setObjectName("quickCopy")
+        self.copy_button.clicked.connect(self.copy_result)
+        self.copy_button.hide()
+        layout.addWidget(self.copy_button, 0, Qt.AlignmentFlag.AlignRight)
         self.hint = plain_label("")
         self.hint.setObjectName("quickHint")
         theme.style_color(self.hint, theme.muted)
@@ -113,6 +122,10 @@ class QuickMoodPopup(QWidget):
         theme.follow_palette(self.result, self._restyle_result)
         client.worker.quickMoodReady.connect(self._on_ready)
         client.worker.quickFailed.connect(self._on_failed)
+        client.worker.quickTaskReady.connect(self._on_task_ready)
+        self._task: TaskInfo | None = None  # the clipboard action shown (None: a mood check)
+        self._task_request: int | None = None
+        self.task_text: str | None = None  # its result
         self.retranslate(tr)
 
     def retranslate(self, tr: Translator) -> None:
@@ -120,9 +133,59 @@ class QuickMoodPopup(QWidget):
         self.setWindowTitle(tr("quick.title"))
         self.input.setPlaceholderText(tr("quick.placeholder"))
         self.button.setText(tr("quick.check"))
-        self.hint.setText(tr("quick.tray_note"))
-        if self.last is not None:
+        self.copy_button.setText(tr("chat.copy"))
+        self._show_hint()
+        if self._task is None and self.last is not None:
             self._show_result(self.last)
+
+    def _show_hint(self) -> None:
+        if self._task is not None and self.task_text is not None:
+            self.hint.setText(self._tr("tray.clipboard_result", task=self._task_name()))
+        else:
+            self.hint.setText(self._tr("quick.tray_note"))
+
+    def _task_name(self) -> str:
+        return self._task.name(self._tr.language) if self._task is not None else ""
+
+    # --- the tray's clipboard actions -------------------------------------------------------
+
+    def run_task(self, task: TaskInfo, text: str, anchor: QRect | None = None) -> None:
+        """``task`` on the clipboard's ``text``; the result shows here with Copy."""
+        self._task, self.task_text = task, None
+        self._shown = None
+        self.result.setStyleSheet("")
+        self.result.setWordWrap(True)
+        self.copy_button.hide()
+        if not text.strip():
+            self._task = None
+            self.result.setText(self._tr("tray.clipboard_empty"))
+        else:
+            self.result.setText(self._tr("tray.clipboard_working", task=self._task_name()))
+            self._task_request = self._client.quick_task(task.id, text)
+        self._show_hint()
+        self.popup(anchor)
+
+    @Slot(int, str, object)
+    def _on_task_ready(self, rid: int, _task_id: str, text: object) -> None:
+        if rid != self._task_request:
+            return
+        self._task_request = None
+        self.task_text = str(text).strip()
+        shown = self.task_text
+        if self._task is not None and self._task.structured:
+            items = keywords_of(shown)
+            shown = ", ".join(items) if items is not None else shown
+            self.task_text = shown
+        self.result.setText(shown)
+        self.copy_button.show()
+        self._show_hint()
+        self.adjustSize()
+
+    def copy_result(self) -> None:
+        if self.task_text:
+            copy_text(self.task_text)
+            self.copy_button.setText(self._tr("chat.copied"))
+            QTimer.singleShot(1500, lambda: self.copy_button.setText(self._tr("chat.copy")))
 
     def popup(self, anchor: QRect | None = None) -> None:
         """Show by the tray icon (``anchor``), ready for typing."""
@@ -175,11 +238,18 @@ class QuickMoodPopup(QWidget):
             return
         self._live_request = self._client.quick_mood(text)
 
+    def _leave_task(self) -> None:
+        if self._task is not None:
+            self._task = self.task_text = self._task_request = None
+            self.copy_button.hide()
+            self._show_hint()
+
     def check(self) -> None:
         self._live.stop()
         text = self.input.text().strip()
         if not text:
             return
+        self._leave_task()
         busy = self._client.busy or not self._client.model_loaded
         self._shown = None
         self.result.setStyleSheet("")
@@ -190,6 +260,8 @@ class QuickMoodPopup(QWidget):
     def _on_ready(self, rid: int, mood: MoodResult) -> None:
         if rid == self._live_request:
             self._live_request = None
+            if self._task is not None:  # a clipboard result is shown: leave it
+                return
             if mood.text == self.input.text().strip():  # still what is in the box
                 self.last = mood
                 self._show_result(mood)
@@ -223,6 +295,10 @@ class QuickMoodPopup(QWidget):
         if rid == self._live_request:  # a live check stays quiet; Enter shows the error
             self._live_request = None
             return
+        if rid == self._task_request:
+            self._task_request = None
+            self.result.setText(message)
+            return
         if rid != self._request:
             return
         self._request = None
@@ -235,6 +311,7 @@ class TrayController(QObject):
     """The tray icon and its menu; the icon carries a dot for the last mood seen anywhere."""
 
     quickRequested = Signal()  # the menu's "Quick mood check…": show the popup
+    clipboardTaskRequested = Signal(str)  # a task's id: run it on the clipboard's text
     quickClicked = Signal()  # a click on the icon: show the popup, or close it if shown
     openRequested = Signal()
     quitRequested = Signal()
@@ -250,16 +327,30 @@ class TrayController(QObject):
         self.quick_action = QAction(self.menu)
         self.open_action = QAction(self.menu)
         self.quit_action = QAction(self.menu)
+        self.clipboard_actions: dict[str, QAction] = {}
+        for task_id in CLIPBOARD_TASKS:
+            action = QAction(self.menu)
+            action.triggered.connect(lambda _=False, t=task_id: self.clipboardTaskRequested.emit(t))
+            action.setEnabled(False)  # until the loaded engine says it has the task
+            self.clipboard_actions[task_id] = action
         self.quick_action.triggered.connect(self.quickRequested)
         self.open_action.triggered.connect(self.openRequested)
         self.quit_action.triggered.connect(self.quitRequested)
         self.menu.addAction(self.quick_action)
+        for action in self.clipboard_actions.values():
+            self.menu.addAction(action)
         self.menu.addAction(self.open_action)
         self.menu.addSeparator()
         self.menu.addAction(self.quit_action)
         self.icon.setContextMenu(self.menu)
         self.icon.activated.connect(self._on_activated)
         self.retranslate(tr)
+
+    def set_tasks(self, tasks: list[TaskInfo]) -> None:
+        """The clipboard actions the loaded engine can do are enabled."""
+        have = {t.id for t in tasks}
+        for task_id, action in self.clipboard_actions.items():
+            action.setEnabled(task_id in have)
 
     def show(self) -> None:
         self.icon.show()
@@ -275,6 +366,8 @@ class TrayController(QObject):
     def retranslate(self, tr: Translator) -> None:
         self._tr = tr
         self.quick_action.setText(tr("tray.quick"))
+        for task_id, action in self.clipboard_actions.items():
+            action.setText(tr("tray." + task_id))
         self.open_action.setText(tr("tray.open"))
         self.quit_action.setText(tr("tray.quit"))
         self._update_tooltip()

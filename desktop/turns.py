@@ -104,7 +104,7 @@ class Turns(QObject):
         w.token.connect(self._on_token)
         w.replyDone.connect(self._on_reply_done)
         w.failed.connect(self._on_failed)
-        w.tasksReady.connect(self._on_tasks)
+        client.tasksChanged.connect(self._on_tasks)
         conversations.opened.connect(self._on_conversation_opened)
         view.chat.regenerateClicked.connect(self.regenerate)
         view.chat.editClicked.connect(self.edit_last)

@@ -264,6 +264,7 @@ class EngineClient(QObject):
     # a turn's label, known before the turn starts: its text was being prepared when it was
     # sent and the preparation had labelled it (turn request id, MoodResult)
     moodEarly = Signal(int, object)
+    tasksChanged = Signal(object)  # list[TaskInfo]: the loaded engine's tasks (UI thread)
 
     def __init__(self, factory: EngineFactory | None = None,
                  parent: QObject | None = None) -> None:
@@ -422,6 +423,7 @@ class EngineClient(QObject):
     @Slot(object)
     def _on_tasks(self, tasks: list[backend.TaskInfo]) -> None:
         self.tasks = list(tasks)
+        self.tasksChanged.emit(self.tasks)
 
     @Slot(int, object)
     def _on_draft_mood(self, rid: int, mood: MoodResult) -> None:

@@ -164,3 +164,62 @@ def test_a_task_can_be_stopped(qtbot: Any, make_app: Any, fake_engine: FakeEngin
                         and win.chat.bubbles[-1].text != "")
         qtbot.keyClick(win.input, Qt.Key.Key_Escape)
     assert done.args[2].stop_reason == "cancelled" and fake_engine.ended_by[-1] == "cancel"
+
+
+# --- The tray's clipboard actions --------------------------------------------------------------
+
+def test_tray_menu_has_the_clipboard_actions_once_the_engine_has_them(qtbot: Any) -> None:
+    from qwen_aio.desktop.i18n import Translator
+    from qwen_aio.desktop.tray import TrayController
+
+    tray = TrayController(Translator("en"))
+    texts = [a.text() for a in tray.menu.actions()]
+    assert texts[1:4] == ["Summarize the clipboard", "Translate the clipboard",
+                          "Fix the clipboard"]
+    assert not any(a.isEnabled() for a in tray.clipboard_actions.values())
+    tray.set_tasks(TASKS)  # no "fix" in this engine
+    assert {k: a.isEnabled() for k, a in tray.clipboard_actions.items()} == {
+        "summary": True, "translate": True, "fix": False}
+    with qtbot.waitSignal(tray.clipboardTaskRequested) as asked:
+        tray.clipboard_actions["translate"].trigger()
+    assert asked.args == ["translate"]
+
+
+def test_clipboard_task_shows_its_result_in_the_popup_with_copy(
+        qtbot: Any, make_app: Any, fake_engine: FakeEngine) -> None:
+    app = ready(qtbot, make_app, fake_engine)
+    popup = app.quick
+    QGuiApplication.clipboard().setText("It rained all day, so the picnic was cancelled.")
+    app.clipboard_task("translate")
+    assert popup.isVisible() and "working on the clipboard" in popup.result.text()
+    qtbot.waitUntil(lambda: popup.task_text is not None, timeout=10_000)
+    assert popup.result.text() == "今天下雨了。" and popup.copy_button.isVisible()
+    assert "Nothing is saved" in popup.hint.text()
+    assert calls(fake_engine, "task") == [
+        ("task", "translate", "It rained all day, so the picnic was cancelled.", None)]
+    QGuiApplication.clipboard().setText("something else")
+    qtbot.mouseClick(popup.copy_button, Qt.MouseButton.LeftButton)
+    assert QGuiApplication.clipboard().text() == "今天下雨了。"
+    assert app.store.conversations() == []  # nothing saved anywhere
+    # Keywords become a line; an empty clipboard says what to do and runs nothing.
+    popup.hide()
+    QGuiApplication.clipboard().setText("")
+    app.clipboard_task("summary")
+    assert "holds no text" in popup.result.text() and not popup.copy_button.isVisible()
+    assert len(calls(fake_engine, "task")) == 1
+    # A mood check in the same popup leaves the task result behind.
+    popup.input.setText("What a lovely day")
+    with qtbot.waitSignal(popup.moodChecked, timeout=10_000):
+        popup.check()
+    assert "Positive" in popup.result.text() and not popup.copy_button.isVisible()
+    assert popup.task_text is None and "Nothing is saved;" not in popup.hint.text()
+
+
+def test_clipboard_keywords_are_one_line(qtbot: Any, make_app: Any,
+                                        fake_engine: FakeEngine) -> None:
+    app = ready(qtbot, make_app, fake_engine)
+    QGuiApplication.clipboard().setText("Rain ruined the picnic with friends.")
+    task = next(t for t in app.client.tasks if t.id == "keywords")
+    app.quick.run_task(task, QGuiApplication.clipboard().text())
+    qtbot.waitUntil(lambda: app.quick.task_text is not None, timeout=10_000)
+    assert app.quick.result.text() == "rain, picnic, friends"
