@@ -57,7 +57,11 @@ else:
 log = logging.getLogger(__name__)
 
 API_KEY_VARIABLES = ("QWEN_AIO_API_KEY", "OPENAI_API_KEY")
-MOOD_MAX_TOKENS = 4  # a label is one or two tokens in the Qwen vocabulary; a few to spare
+# The labels differ in their first character, so under the constraint the first token decides
+# (a label spelled in pieces, "Posit", is completed as the local pass does); and
+# llama-cpp-python's server spends ~1 s of Python per generated token on logprobs (it sorts the
+# whole vocabulary): one token it is.
+MOOD_MAX_TOKENS = 1
 TOP_LOGPROBS = 10  # the first token's alternatives: both labels' first pieces are in there
 MOOD_MAX_CHARS = 1500  # ~ the local pass's 480 tokens: longer messages are cut, head and tail
 MAX_CORRECTION_EXAMPLES = 8  # as the local pass
@@ -80,11 +84,14 @@ def api_key_from_env() -> str | None:
 class RemoteEngine:
     """`EngineAPI` against a server; `RemoteEngine.connect(url)` probes it first."""
 
+    thread_safe_mood = True  # `mood` may run in several threads at once (batch labelling)
+
     def __init__(self, base_url: str, *, api_key: str | None = None, model: str | None = None,
                  timeout: float = 60.0, max_retries: int = 2, mood_bias: float = 0.0,
                  temperature: float = 0.7, n_ctx: int = 2048, mood_prompt: str | None = None,
                  mood_examples: Sequence[tuple[str, str]] | None = None,
-                 http_client: httpx.Client | None = None, seed: int = 1234) -> None:
+                 http_client: httpx.Client | None = None, seed: int = 1234,
+                 confidence: bool = True) -> None:
         if _IMPORT_ERROR is not None:
             raise RemoteUnavailable(str(_IMPORT_ERROR))
         t0 = time.perf_counter()
@@ -107,6 +114,9 @@ class RemoteEngine:
         self._bias = _safe_bias(mood_bias)
         self._seed = seed
         self._replies = 0
+        # False: no logprobs asked, confidence NaN (llama-cpp-python's server computes them
+        # in Python, ~40x the cost of the label itself; llama-server and vLLM do not)
+        self.confidence = confidence
         self.server_stats = {"mood_requests": 0, "prompt_tokens": 0, "cached_tokens": 0,
                              "cache_reported": 0}
         try:
@@ -165,10 +175,14 @@ class RemoteEngine:
         messages = [{"role": m.role, "content": m.content}
                     for m in mood_messages(self._mood_prompt, examples)]
         messages[-1]["content"] = text
-        return {"model": self.model, "messages": messages, "max_tokens": MOOD_MAX_TOKENS,
-                "temperature": 0.0, "logprobs": True, "top_logprobs": TOP_LOGPROBS,
-                "extra_body": {**constraint_body(constraint or self.constraint, choices),
-                               **self._extra()}}
+        request: dict[str, Any] = {
+            "model": self.model, "messages": messages, "max_tokens": MOOD_MAX_TOKENS,
+            "temperature": 0.0}
+        if self.confidence:
+            request.update(logprobs=True, top_logprobs=TOP_LOGPROBS)
+        request["extra_body"] = {**constraint_body(constraint or self.constraint, choices),
+                                 **self._extra()}
+        return request
 
     def _choose_constraint(self) -> Constraint:
         """The first way to constrain output that really works: a probe may only say
@@ -177,6 +191,8 @@ class RemoteEngine:
         tried: list[str] = []
         for constraint in self.info.constraints:
             request = self.mood_request(PROBE_TEXT, choices=("Negative",), constraint=constraint)
+            request.pop("logprobs", None)
+            request.pop("top_logprobs", None)
             try:
                 with self._errors():
                     answer = self._client.chat.completions.create(**request)
@@ -234,6 +250,8 @@ class RemoteEngine:
                     if alt.token and lab.startswith(alt.token):
                         mass[lab] += math.exp(alt.logprob)
         pos, neg = mass["Positive"], mass["Negative"]
+        if not self.confidence:
+            return label, math.nan
         if pos <= 0 or neg <= 0:  # one label is not even among the top alternatives
             return label, 1.0
         gap = math.log(pos) - math.log(neg) + self._bias  # the bias, as the local logit bias
