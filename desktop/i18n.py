@@ -48,6 +48,9 @@ STRINGS: dict[str, tuple[str, str]] = {
     "state.no_model": ("No model loaded. Open Settings to choose one.",
                        "未加载模型。请在设置中选择模型。"),
     "state.load_failed": ("The model could not be loaded: {error}", "无法加载模型：{error}"),
+    "remote.failed": ("The inference server could not be used: {error}\n\nSwitch back to the "
+                      "local model?", "无法使用推理服务器：{error}\n\n改用本地模型吗？"),
+    "remote.use_local": ("Use the local model", "使用本地模型"),
     "state.error": ("Error: {error}", "出错：{error}"),
     "state.continuing": ("Continuing the reply… (Esc stops)", "正在继续回复…（Esc 停止）"),
     # status bar
