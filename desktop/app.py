@@ -25,6 +25,7 @@ from PySide6.QtCore import (
     QThread,
     QTimer,
     Signal,
+    Slot,
 )
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtNetwork import QLocalServer, QLocalSocket
@@ -183,6 +184,7 @@ class DesktopApp(QObject):
         self.setup_dialog: SetupDialog | None = None
         self.model_check = ModelCheck(self.client.worker.loaded, self.tr, self.window)
         self.model_check.redownloadRequested.connect(self.run_setup)
+        self.client.worker.loadFailed.connect(self._offer_local_model)
         self.window.closed.connect(self.quit)
         self.window.hiddenToTray.connect(self._on_hidden_to_tray)
         self.window.settingsRequested.connect(self.open_settings)
@@ -273,6 +275,27 @@ class DesktopApp(QObject):
         dlg.modelChosen.connect(self._on_setup_chosen)
         self.setup_dialog = dlg
         dlg.open()
+
+    @Slot(str)
+    def _offer_local_model(self, message: str) -> None:
+        """A server (backend_url) failed to connect: offer the local model instead (issue 13)."""
+        if not self.settings.backend_url.strip():
+            return
+        box = QMessageBox(QMessageBox.Icon.Warning, self.tr("app.title"),
+                          self.tr("remote.failed", error=message),
+                          QMessageBox.StandardButton.Close, self.window)
+        box.setObjectName("remoteFailed")
+        local = box.addButton(self.tr("remote.use_local"), QMessageBox.ButtonRole.AcceptRole)
+
+        def chosen() -> None:
+            if box.clickedButton() is local:
+                self.settings.backend_url = ""
+                self.settings.save()
+                self.ensure_model()
+
+        box.finished.connect(chosen)
+        box.open()
+        self.remote_box = box
 
     def _on_setup_chosen(self, value: str) -> None:
         self.settings.model = "" if value == backend.default_model_id() else value
@@ -373,6 +396,8 @@ def _parse(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
     parser = argparse.ArgumentParser(prog="qwen-aio", description="Open the desktop window.")
     parser.add_argument("--model", help="catalogue id or path to a .gguf file")
     parser.add_argument("--threads", type=int, help="CPU threads for this run")
+    parser.add_argument("--backend", metavar="URL",
+                        help="an OpenAI-compatible inference server for this run")
     parser.add_argument("-v", "--verbose", action="count", default=0,
                         help="more log output on stderr (-vv for llama.cpp's own)")
     add_window_options(parser)
@@ -408,6 +433,8 @@ def main(argv: list[str] | None = None) -> int:
     settings = Settings.load()
     if args.threads:
         settings.threads = max(1, args.threads)
+    if args.backend is not None:  # this run only: the settings dialog may save it
+        settings.backend_url = "" if args.backend.strip().lower() == "local" else args.backend
     desktop = DesktopApp(settings, requested_model=args.model, use_tray=not args.no_tray,
                          language=args.lang, theme_name=args.theme)
     single.activated.connect(desktop.window.show_and_raise)

@@ -78,6 +78,10 @@ STRINGS: dict[str, str] = {
     "state.stopped": QT_TRANSLATE_NOOP("app", "Stopped."),
     "state.no_model": QT_TRANSLATE_NOOP("app", "No model loaded. Open Settings to choose one."),
     "state.load_failed": QT_TRANSLATE_NOOP("app", "The model could not be loaded: {error}"),
+    "remote.failed": QT_TRANSLATE_NOOP(
+        "app", "The inference server could not be used: {error}\n\nSwitch back to the local "
+        "model?"),
+    "remote.use_local": QT_TRANSLATE_NOOP("app", "Use the local model"),
     "state.error": QT_TRANSLATE_NOOP("app", "Error: {error}"),
     "state.continuing": QT_TRANSLATE_NOOP("app", "Continuing the reply… (Esc stops)"),
     # status bar

@@ -23,6 +23,8 @@ def window_argv(args: argparse.Namespace) -> list[str]:
     argv: list[str] = []
     if getattr(args, "model", None):
         argv += ["--model", args.model]
+    if getattr(args, "backend", None):
+        argv += ["--backend", args.backend]
     if getattr(args, "threads", None):
         argv += ["--threads", str(args.threads)]
     if getattr(args, "lang", None):

@@ -128,6 +128,18 @@
         <translation>无法加载模型：{error}</translation>
     </message>
     <message>
+        <source>The inference server could not be used: {error}
+
+Switch back to the local model?</source>
+        <translation>无法使用推理服务器：{error}
+
+改用本地模型吗？</translation>
+    </message>
+    <message>
+        <source>Use the local model</source>
+        <translation>使用本地模型</translation>
+    </message>
+    <message>
         <source>Error: {error}</source>
         <translation>出错：{error}</translation>
     </message>

@@ -417,6 +417,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
     mode.add_argument("--startup", action="store_true",
                       help="only start-up: `qwen-aio --help` and launch to the window shown, "
                       "in fresh processes (median of --repeats, default 7)")
+    mode.add_argument("--server", action="store_true",
+                      help="only labels per second: local one at a time against a loopback "
+                      "llama-cpp-python server it starts, at concurrency 1, 4 and 8 (needs the "
+                      "remote extra)")
+    parser.add_argument("--server-lines", type=int, default=48, metavar="N",
+                        help="with --server: labels per measurement (default 48)")
     parser.add_argument("--repeats", type=int, default=0, metavar="N",
                         help="repeats per measurement (default: 5 full, 2 quick)")
     parser.add_argument("--seed-stack", action=argparse.BooleanOptionalAction, default=None,
@@ -435,6 +441,10 @@ def run(args: argparse.Namespace) -> int:
         from qwen_aio.bench import startup
 
         return startup.run(args)
+    if getattr(args, "server", False):
+        from qwen_aio.bench import throughput
+
+        return throughput.run(args)
     plan = make_plan(args)
     t_start = time.perf_counter()
     load_before = os.getloadavg()[0]

@@ -13,7 +13,7 @@ from qwen_aio.cli.common import (
     err,
     input_lines,
     json_line,
-    open_engine,
+    open_any_engine,
     terminal_text,
 )
 from qwen_aio.engine.types import EMOJI, CancelToken, Message
@@ -21,7 +21,7 @@ from qwen_aio.foundation.errors import QwenAioError
 from qwen_aio.foundation.settings import Settings
 
 if TYPE_CHECKING:
-    from qwen_aio.engine import Engine
+    from qwen_aio.engine.api import EngineAPI as Engine
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +72,7 @@ def run(args: argparse.Namespace) -> int:
         err(f"No such file: {args.file}")
         return EXIT_UNAVAILABLE
     settings = Settings.load()
-    engine, resolved = open_engine(args, settings)
+    engine, title = open_any_engine(args, settings)
     preset = args.reply or settings.reply_length
     limit = settings.reply_limit(args.reply)
     if args.file is not None:
@@ -83,7 +83,7 @@ def run(args: argparse.Namespace) -> int:
     history: list[Message] = []
     cancel = CancelToken()
     state = {"cut": False}  # the last reply was cut by the limit: /continue carries on
-    err(f"Chatting with {resolved.title}; replies up to {limit} tokens. "
+    err(f"Chatting with {title}; replies up to {limit} tokens. "
          "Ctrl+C stops a reply; /continue goes on with a reply cut by the limit; "
          "/reset clears the history; /quit or Ctrl+D leaves.")
     try:

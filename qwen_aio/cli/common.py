@@ -15,11 +15,13 @@ from qwen_aio.foundation.settings import Settings, clamp_threads
 
 if TYPE_CHECKING:
     from qwen_aio.engine import Engine
+    from qwen_aio.engine.api import EngineAPI
     from qwen_aio.models.download import DownloadProgress
     from qwen_aio.models.resolve import ResolvedModel
 
 EXIT_OK = 0
 EXIT_UNAVAILABLE = 2  # bad usage, or the model cannot be had
+EXIT_INCOMPLETE = 3  # a run stopped early (e.g. the server went away): the output is partial
 
 
 def err(message: str) -> None:
@@ -89,6 +91,68 @@ def open_engine(args: argparse.Namespace, settings: Settings | None = None,
                          temperature=settings.temperature, **engine_options)
     err(f"Model: {resolved.title} ({resolved.path}), {engine.threads} threads")
     return engine, resolved
+
+
+def backend_url(args: argparse.Namespace, settings: Settings) -> str:
+    """The inference server to use: --backend, else the setting; "" for the local model."""
+    asked = getattr(args, "backend", None)
+    if asked is not None:
+        return "" if asked.strip().lower() in ("", "local") else asked.strip()
+    return settings.backend_url.strip()
+
+
+def open_any_engine(args: argparse.Namespace, settings: Settings | None = None,
+                    **remote_options: Any) -> tuple[EngineAPI, str]:
+    """The engine --backend (or the setting) asks for: a server, else the local model.
+    Returns it and a title for messages."""
+    settings = settings or Settings.load()
+    url = backend_url(args, settings)
+    if not url:
+        engine, resolved = open_engine(args, settings)
+        return engine, resolved.title
+    from qwen_aio.engine.remote import RemoteEngine
+
+    remote = RemoteEngine.connect(url, model=args.model or settings.backend_model or None,
+                                  mood_bias=settings.mood_bias, n_ctx=settings.n_ctx,
+                                  temperature=settings.temperature, **remote_options)
+    err(f"Server: {remote.url} ({remote.info.title}), model {remote.model}, "
+        f"labels constrained by {remote.constraint}")
+    return remote, remote.name
+
+
+def count_lines(path: str) -> int | None:
+    """Lines in a file (for a progress bar), or None for standard input."""
+    if path == "-":
+        return None
+    n = 0
+    last = b"\n"
+    with open(path, "rb") as fh:
+        while chunk := fh.read(1 << 20):
+            n += chunk.count(b"\n")
+            last = chunk[-1:]
+    return n + (last != b"\n")
+
+
+class ProgressBar:
+    """Done/total, a bar and the rate on one stderr line, only when stderr is a terminal."""
+
+    def __init__(self, total: int | None) -> None:
+        self.total = total
+        self.enabled = sys.stderr.isatty()
+        self._last = 0.0
+
+    def __call__(self, done: int, rate: float, final: bool = False) -> None:
+        now = time.monotonic()
+        if not self.enabled or (not final and now - self._last < 0.2):
+            return
+        self._last = now
+        if self.total:
+            share = min(1.0, done / self.total)
+            bar = "#" * int(share * 30)
+            line = f"  {done}/{self.total} [{bar:<30}] {rate:.1f} labels/s"
+        else:
+            line = f"  {done} labelled, {rate:.1f} labels/s"
+        print(f"\r{line:<78}", end="\n" if final else "", file=sys.stderr, flush=True)
 
 
 def input_lines(args: argparse.Namespace) -> Iterable[str]:

@@ -37,6 +37,13 @@ def _common(parser: argparse.ArgumentParser, *, top: bool) -> None:
     parser.add_argument("--model", metavar="ID|PATH", default=default(None),
                         help="catalogue id or path to a .gguf (default: $QWEN_AIO_MODEL, the "
                         "setting, then qwen1.5-0.5b-chat)")
+    parser.add_argument("--backend", metavar="URL", default=default(None),
+                        help="an OpenAI-compatible inference server (llama-server, "
+                        "`python -m llama_cpp.server`, vLLM), e.g. http://127.0.0.1:8000/v1, "
+                        "instead of the local model (default: the backend_url setting; "
+                        "`--backend local` forces the local model); API key from "
+                        "$QWEN_AIO_API_KEY or $OPENAI_API_KEY; with it, --model names the "
+                        "server's model")
     parser.add_argument("--threads", type=int, metavar="N", default=default(None),
                         help="CPU threads for llama.cpp (default: physical cores)")
     parser.add_argument("-v", "--verbose", action="count", default=default(0),

@@ -64,6 +64,10 @@ class Settings:
     # (costs some CPU while typing: turn it off on battery)
     prepare_while_typing: bool = True
     theme: str = "system"  # issue 11: "system", "light" or "dark" (the window's colours)
+    # issue 13: an OpenAI-compatible inference server instead of the local model ("" = local);
+    # its API key comes from $QWEN_AIO_API_KEY or $OPENAI_API_KEY, never from this file
+    backend_url: str = ""
+    backend_model: str = ""  # the server's model name; "" = the first it lists
 
     @classmethod
     def load(cls, path: Path | None = None) -> Settings:
