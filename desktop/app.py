@@ -248,6 +248,12 @@ class DesktopApp(QObject):
         self.store_box = box
 
     def ensure_model(self) -> None:
+        url = self.settings.backend_url.strip()
+        if url:  # an inference server: no local model is needed (or looked for)
+            title = self.settings.backend_model.strip() or url
+            self.window.set_model_loading(title)
+            self.client.load(ResolvedModel(None, Path(), title), copy.deepcopy(self.settings))
+            return
         try:
             choice = self._resolver(self.settings, self._requested)
         except ModelNotFound:

@@ -1,0 +1,75 @@
+"""The window with an inference server (issue 13): no local model is looked for, and a server
+that cannot be used is said plainly with an offer to switch back to the local model.
+
+The failure is the real one: RemoteEngine.connect against a loopback port nobody listens on.
+"""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+from typing import Any
+
+import pytest
+from desktop_fakes import FakeEngine
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+from qwen_aio.desktop import backend
+from qwen_aio.desktop.backend import ResolvedModel
+from qwen_aio.foundation.settings import Settings
+
+pytest.importorskip("openai")
+
+
+def closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_an_unreachable_server_offers_the_local_model(qtbot: Any, make_app: Any,
+                                                      fake_engine: FakeEngine) -> None:
+    url = f"http://127.0.0.1:{closed_port()}/v1"
+    s = Settings.load()
+    s.backend_url = url
+    s.save()
+    resolved: list[str] = []
+    loads: list[str] = []
+
+    def factory(choice: ResolvedModel, settings: Settings) -> Any:
+        loads.append(settings.backend_url)
+        if settings.backend_url:
+            return backend.load_engine(choice, settings)  # the real connect: it fails
+        return fake_engine
+
+    def resolver(settings: Settings, requested: str | None) -> ResolvedModel:
+        resolved.append("local")
+        return ResolvedModel("fake", Path("fake.gguf"), "Fake model")
+
+    app = make_app(engine_factory=factory, resolver=resolver)
+    assert resolved == []  # with a server set, no local model is looked for
+    qtbot.waitUntil(lambda: app.window.findChild(QMessageBox, "remoteFailed") is not None,
+                    timeout=60_000)
+    box = app.window.findChild(QMessageBox, "remoteFailed")
+    assert url in box.text() and "local model" in box.text()
+    assert not app.client.model_loaded
+    local = next(b for b in box.buttons() if b.text() == "Use the local model")
+    local.click()
+    qtbot.waitUntil(lambda: app.client.model_loaded, timeout=10_000)
+    assert loads == [url, ""] and resolved == ["local"]
+    assert Settings.load().backend_url == ""  # saved: the next start is local too
+    QApplication.processEvents()
+
+
+def test_closing_the_offer_keeps_the_server_setting(qtbot: Any, make_app: Any) -> None:
+    url = f"http://127.0.0.1:{closed_port()}/v1"
+    s = Settings.load()
+    s.backend_url = url
+    s.save()
+    app = make_app(engine_factory=backend.load_engine,
+                   resolver=lambda settings, requested: pytest.fail("no local model needed"))
+    qtbot.waitUntil(lambda: app.window.findChild(QMessageBox, "remoteFailed") is not None,
+                    timeout=60_000)
+    box = app.window.findChild(QMessageBox, "remoteFailed")
+    box.button(QMessageBox.StandardButton.Close).click()
+    assert Settings.load().backend_url == url and not app.client.model_loaded
