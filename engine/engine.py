@@ -156,13 +156,16 @@ class Engine:
         tasks = {t.id: t for t in BUILTIN_TASKS}
         problems = list(loaded.problems)
         for task in loaded.tasks:
-            if task.grammar and task.grammar != tasks.get(task.id, task).grammar \
+            base = tasks.get(task.id)
+            if task.grammar and (base is None or task.grammar != base.grammar) \
                     and (why := check_grammar(self._model, task.grammar)):
                 problem = str(TaskGrammarInvalid(loaded.where(task.id, "grammar"), task.id, why))
-                log.warning("%s", problem)
+                log.info("%s", problem)
                 problems.append(problem)
                 continue
             tasks[task.id] = task
+        for problem in loaded.problems:  # the caller shows them (engine.tasks.problems)
+            log.info("%s", problem)
         if path is not None and loaded.tasks:
             log.info("Tasks from %s: %s", path, ", ".join(t.id for t in loaded.tasks))
         return TaskRegistry(tasks.values(), problems)

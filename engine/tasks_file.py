@@ -111,8 +111,6 @@ def load_tasks_file(path: Path | None) -> TasksFile:
             out.tasks.append(_task(task_id, table, builtin.get(task_id), out))
         except TaskFileProblem as exc:
             out.problems.append(str(exc))
-    for problem in out.problems:
-        log.warning("%s", problem)
     return out
 
 
@@ -124,6 +122,8 @@ def _task(task_id: str, table: Any, base: Task | None, out: TasksFile) -> Task:
     if not ID_PATTERN.match(task_id):
         raise bad("", "the id must be lowercase letters, digits, - or _, starting with a "
                   "letter (at most 32)")
+    if task_id == "list":
+        raise bad("", "`list` is taken (`qwen-aio task list`); choose another id")
     if task_id == MOOD_TASK:
         raise bad("", "the mood pass cannot be changed here (its prompt is the app's own)")
     if not isinstance(table, dict):
