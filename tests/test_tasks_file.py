@@ -102,3 +102,14 @@ def test_targets_and_limits() -> None:
     assert resolve_target("Nice day", "English") == "en"
     assert TRANSLATE.limit(10) == 36 and TRANSLATE.limit(10_000) == TRANSLATE.max_tokens
     assert SUMMARY.variant("今天天气很好") == "zh" and SUMMARY.variant("hello") == "en"
+
+
+def test_the_readme_example_loads_without_problems(tmp_path: Path) -> None:
+    import re
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    block = re.search(r"```toml\n(.*?)```", readme, re.S)
+    assert block is not None
+    loaded = load_tasks_file(write(tmp_path, block.group(1)))
+    assert loaded.problems == []
+    assert [t.id for t in loaded.tasks] == ["title", "polite", "yesno", "tags", "summary"]
