@@ -222,6 +222,7 @@ class TaskPass:
         sentences = 0
         counted = 0  # where the last counted sentence ended in ``shown``
         t_first = 0.0
+        n_first = 0  # tokens generated when the first piece showed
         shown = ""
         try:
             while True:
@@ -244,9 +245,13 @@ class TaskPass:
                         result.stop_reason = "end"
                         break
                 result.generated_tokens += 1
+                now = time.perf_counter()
+                if t_first and result.generated_tokens > n_first:  # tokens after the first
+                    result.decode_tps = (result.generated_tokens - n_first) / max(
+                        now - t_first, 1e-6)
                 if piece:
                     if not t_first:
-                        t_first = time.perf_counter()
+                        t_first, n_first = now, result.generated_tokens
                         result.ttft_ms = (t_first - t0) * 1000
                     shown += piece
                     result.text = shown
@@ -259,9 +264,6 @@ class TaskPass:
                 except Cancelled:
                     result.stop_reason = "cancelled"
                     break
-                if result.generated_tokens > 1 and t_first:
-                    result.decode_tps = (result.generated_tokens - 1) / max(
-                        time.perf_counter() - t_first, 1e-6)
             tail = decoder.decode(b"", final=True).rstrip("\ufffd")
             if tail:
                 shown += tail
@@ -272,18 +274,21 @@ class TaskPass:
             if task.structured:
                 result.items = parse_list(result.text)
         finally:
-            llama_cpp.llama_sampler_free(chain)
+            if chain is not None:
+                llama_cpp.llama_sampler_free(chain)
             if grammar is not None:
                 grammar.close()
 
-    def _pick(self, chain: llama_cpp.llama_sampler_p, ctx: EvalContext,
+    def _pick(self, chain: llama_cpp.llama_sampler_p | None, ctx: EvalContext,
               grammar: LabelSampler | None) -> int | None:
         """The next token: the sampler's choice, kept only if the grammar allows it (checking
         one token is cheap); otherwise the best of what the grammar allows (all 150k tokens,
         ~9 ms)."""
-        if grammar is None:
-            return int(llama_cpp.llama_sampler_sample(chain, ctx.ptr, -1))
         logits = ctx.logits()
+        if grammar is None:
+            if chain is None:  # greedy: numpy's argmax is faster than a sampler chain
+                return int(np.argmax(logits))
+            return int(llama_cpp.llama_sampler_sample(chain, ctx.ptr, -1))
         best = int(np.argmax(logits))
         ids, _ = grammar.allowed(logits, np.array([best], dtype=np.int32))
         if len(ids):
@@ -302,12 +307,13 @@ class TaskPass:
 Prompt_key = tuple[str, tuple[tuple[str, str], ...]]
 
 
-def _sampler(model: _internals.LlamaModel, temperature: float) -> llama_cpp.llama_sampler_p:
+def _sampler(model: _internals.LlamaModel,
+             temperature: float) -> llama_cpp.llama_sampler_p | None:
+    """Top-k/top-p sampling at ``temperature``; None for greedy decoding."""
+    if temperature <= 0:
+        return None
     chain = llama_cpp.llama_sampler_chain_init(llama_cpp.llama_sampler_chain_default_params())
     add = llama_cpp.llama_sampler_chain_add
-    if temperature <= 0:
-        add(chain, llama_cpp.llama_sampler_init_greedy())
-        return chain
     add(chain, llama_cpp.llama_sampler_init_top_k(40))
     add(chain, llama_cpp.llama_sampler_init_top_p(0.9, 1))
     add(chain, llama_cpp.llama_sampler_init_temp(temperature))
