@@ -300,7 +300,12 @@ def run_corrections(args: argparse.Namespace, engine: Engine,
 
 
 def run_task_sets(args: argparse.Namespace) -> int:
-    from qwen_aio.bench.evaluate_tasks import DEFAULT_DIR, format_tasks, run_tasks
+    from qwen_aio.bench.evaluate_tasks import (
+        DEFAULT_DIR,
+        format_examples,
+        format_tasks,
+        run_tasks,
+    )
 
     folder = DEFAULT_DIR if str(args.tasks) == "-" else args.tasks
     if not (folder / "translate-zh-en.tsv").is_file():
@@ -316,6 +321,7 @@ def run_task_sets(args: argparse.Namespace) -> int:
         engine.close()
     print(f"Model {Path(model).name}, {engine.threads} threads, {elapsed:.0f} s\n")
     print(format_tasks(results))
+    print("\nExamples:\n" + format_examples(results))
     if args.json:
         args.json.write_text(json.dumps({"model": model, "threads": engine.threads,
                                          "elapsed_s": round(elapsed, 1), "tasks": results},

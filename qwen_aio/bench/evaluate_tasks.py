@@ -186,6 +186,15 @@ def score_fix(runs: tuple[Run, Run], rows: list[list[str]]) -> dict[str, Any]:
     return out
 
 
+EXAMPLES = 3  # inputs per task whose outputs the report shows, both approaches
+
+
+def _examples(runs: tuple[Run, Run], inputs: list[str]) -> list[dict[str, str]]:
+    app, naive = runs
+    return [{"input": text, "app": a, "naive": b}
+            for text, a, b in zip(inputs[:EXAMPLES], app.outputs, naive.outputs, strict=False)]
+
+
 def run_tasks(engine: Engine, model: str, folder: Path, *, progress: bool = False,
               limit: int = 0) -> dict[str, Any]:
     """Every set in ``folder`` through both approaches; the scores side by side."""
@@ -201,20 +210,37 @@ def run_tasks(engine: Engine, model: str, folder: Path, *, progress: bool = Fals
         if limit:  # both directions even in a short run
             all_tr = read_rows(folder / "translate-zh-en.tsv")
             tr = all_tr[:limit // 2 or 1] + all_tr[len(all_tr) // 2:][:limit // 2 or 1]
-        out["translate"] = {"n": len(tr), **score_translate(
-            ev.both("translate", [(r[0], None) for r in tr]), tr)}
+        runs = ev.both("translate", [(r[0], None) for r in tr])
+        out["translate"] = {"n": len(tr), **score_translate(runs, tr)}
+        # the examples of translate: both directions (one row in three)
+        step = max(1, len(tr) // EXAMPLES)
+        out["translate"]["examples"] = [
+            {"input": tr[i][0], "app": runs[0].outputs[i], "naive": runs[1].outputs[i]}
+            for i in range(0, len(tr), step)][:EXAMPLES]
         sm = rows_of("summary.tsv")
-        out["summary"] = {"n": len(sm), **score_summary(
-            ev.both("summary", [(r[0], None) for r in sm]), sm, engine.format.plain)}
+        runs = ev.both("summary", [(r[0], None) for r in sm])
+        out["summary"] = {"n": len(sm), **score_summary(runs, sm, engine.format.plain),
+                          "examples": _examples(runs, [r[0] for r in sm])}
         kw = rows_of("keywords.tsv")
-        out["keywords"] = {"n": len(kw), **score_keywords(
-            ev.both("keywords", [(r[0], None) for r in kw]), kw)}
+        runs = ev.both("keywords", [(r[0], None) for r in kw])
+        out["keywords"] = {"n": len(kw), **score_keywords(runs, kw),
+                           "examples": _examples(runs, [r[0] for r in kw])}
         fx = rows_of("fix.tsv")
-        out["fix"] = {"n": len(fx), **score_fix(ev.both("fix", [(r[0], None) for r in fx]),
-                                                fx)}
+        runs = ev.both("fix", [(r[0], None) for r in fx])
+        out["fix"] = {"n": len(fx), **score_fix(runs, fx),
+                      "examples": _examples(runs, [r[0] for r in fx])}
     finally:
         naive.close()
     return out
+
+
+def format_examples(results: dict[str, Any]) -> str:
+    lines = []
+    for task, res in results.items():
+        for ex in res.get("examples", []):
+            lines += [f"- **{task}**: {ex['input'][:120]}",
+                      f"  - app: {ex['app'][:200]!r}", f"  - naive: {ex['naive'][:200]!r}"]
+    return "\n".join(lines)
 
 
 def format_tasks(results: dict[str, Any]) -> str:
