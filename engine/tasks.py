@@ -177,11 +177,13 @@ TRANSLATE = Task(
             "Translate the user's Chinese text into English. Output only the English "
             "translation.",
             (("今天天气很好，我们去公园散步吧。",
-              "The weather is nice today, let's take a walk in the park."),)),
+              "The weather is nice today, let's take a walk in the park."),
+             ("你明天有空吗？", "Are you free tomorrow?"))),
         "zh": Prompt(
             "把用户的英文翻译成中文。只输出中文译文。",
             (("I missed the bus this morning, so I was late for work.",
-              "我今天早上错过了公交车，所以上班迟到了。"),)),
+              "我今天早上错过了公交车，所以上班迟到了。"),
+             ("Can you tell me where the station is?", "你能告诉我车站在哪里吗？"))),
     },
     max_tokens=1024, tokens_per_input=2.0, extra_tokens=16, choose_by="target",
 )

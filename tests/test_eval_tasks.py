@@ -24,6 +24,7 @@ def test_keyword_scores() -> None:
     got = score_keywords((app, naive), [["text", "solar panels|schools|mayor"]])
     assert got["app"]["valid_json_share"] == 1.0 and got["naive"]["valid_json_share"] == 0.0
     assert got["app"]["reference_recall_mean"] == pytest.approx(2 / 3)
+    assert got["naive"]["reference_recall_mean"] == 0.0  # an empty array, fenced
 
 
 def test_a_short_run_reports_both_approaches(model_path: Path, tmp_path: Path) -> None:

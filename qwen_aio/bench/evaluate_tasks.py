@@ -32,6 +32,7 @@ NAIVE_INSTRUCTIONS = {
     "translate:en": "Translate this text into English:",
     "translate:zh": "Translate this text into Chinese:",
 }
+_FENCE = re.compile(r"```(?:json)?")
 _SENTENCE_END = re.compile(r"[。！？!?]+|\.(?=\s|$)")
 
 
@@ -166,7 +167,8 @@ def score_keywords(runs: tuple[Run, Run], rows: list[list[str]]) -> dict[str, An
             except ValueError:
                 ok = False
             valid += ok
-            items = parse_list(o) if ok else []
+            # recall is read leniently: an array inside ```json fences still counts
+            items = parse_list(_FENCE.sub("", o))
             at_most_8 += ok and 1 <= len(items) <= 8
             recall.append(_overlap(items, row[1].split("|")))
         n = len(rows)
