@@ -29,8 +29,12 @@ from qwen_aio.foundation.errors import Cancelled, GrammarInvalid, QwenAioError
 
 log = logging.getLogger(__name__)
 
-TASK_MAX_INPUT_TOKENS = 640  # longer inputs are cut (head and tail kept) with a notice
-MAX_TASK_CONTEXTS = 4  # task contexts kept at once (each ~12-100 KB per token of n_ctx)
+TASK_MAX_INPUT_TOKENS = 512  # longer inputs are cut (head and tail kept) with a notice
+MAX_TASK_CONTEXTS = 4  # task contexts kept at once, at most...
+# ...and at most this much KV cache in all: Qwen2.5-0.5B (grouped-query attention) takes
+# 12 KB a token, four contexts of 1,280 tokens ~60 MB; Qwen1.5-0.5B takes 96 KB a token,
+# ~120 MB a context, so two are kept.
+TASK_KV_BUDGET_BYTES = 256 * 1024 * 1024
 
 
 class TaskGrammarInvalid(QwenAioError):
@@ -66,6 +70,17 @@ class TaskStream(Iterator[str]):
 
     def close(self) -> None:
         self._gen.close()  # type: ignore[attr-defined]
+
+
+def kv_bytes_per_token(model: _internals.LlamaModel) -> int:
+    """What one token of context costs in KV cache (keys and values, f16, every layer)."""
+    m = model.model
+    layers = llama_cpp.llama_model_n_layer(m)
+    heads, kv_heads = llama_cpp.llama_model_n_head(m), llama_cpp.llama_model_n_head_kv(m)
+    embd = llama_cpp.llama_model_n_embd(m)
+    if heads <= 0 or layers <= 0:
+        return 0
+    return 2 * 2 * layers * kv_heads * (embd // heads)
 
 
 def check_grammar(model: _internals.LlamaModel, grammar: str) -> str | None:
@@ -132,12 +147,15 @@ class TaskPass:
         messages = self._messages(task, variant)
         prefix, suffix = self._fmt.split_at(messages, slot=len(messages) - 1)
         budget = self.max_input_tokens
-        n_ctx = len(prefix) + budget + len(suffix) + task.limit(budget) + 8
-        while len(self._slots) >= self.max_contexts:
+        n_ctx = _round_up(len(prefix) + budget + len(suffix) + task.limit(budget) + 8, 256)
+        keep = self.max_contexts
+        if (per_token := kv_bytes_per_token(self._model)) > 0:
+            keep = max(1, min(keep, TASK_KV_BUDGET_BYTES // (per_token * n_ctx)))
+        while len(self._slots) >= keep:
             old_key, old = self._slots.popitem(last=False)
             log.debug("Task context %s:%s freed", old_key[0], old_key[1])
             old.ctx.close()
-        ctx = EvalContext(self._model, n_ctx=_round_up(n_ctx, 256), threads=self.threads,
+        ctx = EvalContext(self._model, n_ctx=n_ctx, threads=self.threads,
                           name=f"task:{task.id}:{variant}")
         ctx.on_decode = self.on_decode
         slot = _Slot(prefix, suffix, ctx, budget)

@@ -165,7 +165,7 @@ FIX = Task(
             "改正用户文字中的错别字和语法错误。只输出改正后的文字；没有错误就原样输出。",
             (("我今天很高心，因为我考试考的很好。", "我今天很高兴，因为我考试考得很好。"),)),
     },
-    max_tokens=1024, tokens_per_input=1.3, extra_tokens=16,
+    max_tokens=640, tokens_per_input=1.3, extra_tokens=16,
 )
 
 TRANSLATE = Task(
@@ -185,7 +185,7 @@ TRANSLATE = Task(
               "我今天早上错过了公交车，所以上班迟到了。"),
              ("Can you tell me where the station is?", "你能告诉我车站在哪里吗？"))),
     },
-    max_tokens=1024, tokens_per_input=2.0, extra_tokens=16, choose_by="target",
+    max_tokens=640, tokens_per_input=2.0, extra_tokens=16, choose_by="target",
 )
 
 # The mood pass as a task: run_task("mood", text) runs the existing pass (its prompt,
