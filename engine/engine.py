@@ -235,6 +235,11 @@ class Engine:
         msgs[-1] = Message("user", text)
         return msgs
 
+    def rewind_tasks(self) -> None:
+        """Each task context keeps only its fixed prefix: the next input is evaluated as a
+        new one would be (benchmarks)."""
+        self._tasks.rewind()
+
     @property
     def task_contexts(self) -> list[tuple[str, str, int]]:
         return self._tasks.contexts()

@@ -174,6 +174,11 @@ class TaskPass:
             self.prefix_evaluations += 1
         return done
 
+    def rewind(self) -> None:
+        """Every task context keeps only its fixed prefix (benchmarks: each input new)."""
+        for slot in self._slots.values():
+            slot.ctx.rewind(slot.prefix)
+
     def set_threads(self, threads: int) -> None:
         self.threads = threads
         for slot in self._slots.values():

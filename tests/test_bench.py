@@ -76,6 +76,7 @@ def test_tasks_evaluate_only_their_input_on_repeat(smoke: dict[str, Any]) -> Non
     for row in rows.values():  # the fixed prefix came from the task's own context
         assert row["prefix_tokens"] > 20
         assert row["app_evaluated_tokens"] < row["naive_prompt_tokens"] - 20
+        assert row["app_evaluated_tokens"] > 3  # its input was evaluated: not a cached repeat
 
 
 def test_missing_seed_stack_is_reported_and_the_run_goes_on(smoke: dict[str, Any]) -> None:

@@ -104,6 +104,7 @@ def test_tasks_between_turns_keep_mood_prefix_and_chat_history(engine: Any) -> N
     for task_id, text in (("summary", EN_TEXT), ("keywords", EN_TEXT), ("translate", ZH_TEXT),
                           ("fix", "I has a apple."), ("translate", "See you tomorrow.")):
         engine.run_task(task_id, text).consume()
+    assert 1 <= len(engine.task_contexts) <= 4  # the least recently used were freed
     before = engine.mood_evaluated_total
     message = "The weather is lovely and I feel great."
     mood = engine.mood(message)

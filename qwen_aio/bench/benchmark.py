@@ -418,6 +418,7 @@ def task_speed(bench: Bench) -> None:
 
                 def app(text: str = text, task_id: str = task_id
                         ) -> tuple[float, float | None, int]:
+                    engine.rewind_tasks()  # a new input, not the previous repeat's
                     res = engine.run_task(task_id, text).consume()
                     return res.ttft_ms, res.decode_tps or None, res.evaluated_tokens
 
