@@ -8,17 +8,26 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 from qwen_aio.engine.chat import ChatPass, ReplyStream
 from qwen_aio.engine.mood import MoodPass
 from qwen_aio.engine.native import default_threads, load_model
 from qwen_aio.engine.prompts import PromptFormat
+from qwen_aio.engine.task_pass import (
+    MAX_TASK_CONTEXTS,
+    TaskGrammarInvalid,
+    TaskPass,
+    TaskStream,
+    check_grammar,
+)
+from qwen_aio.engine.tasks import BUILTIN_TASKS, MOOD_TASK, Task, TaskRegistry
+from qwen_aio.engine.tasks_file import load_tasks_file
 from qwen_aio.engine.text import normalize
 from qwen_aio.engine.threads import ThreadGovernor
-from qwen_aio.engine.types import CancelToken, Message, MoodResult
-from qwen_aio.foundation.errors import EmptyInput
+from qwen_aio.engine.types import CancelToken, Message, MoodResult, TaskResult
+from qwen_aio.foundation.errors import Cancelled, EmptyInput, GrammarInvalid
 from qwen_aio.foundation.settings import DEFAULT_CHAT_SYSTEM_PROMPT
 from qwen_aio.models.store import check_header
 
@@ -31,7 +40,8 @@ class Engine:
     def __init__(self, model_path: Path, *, threads: int, n_ctx: int, mood_bias: float,
                  name: str, adaptive_threads: bool = True, mood_prompt: str | None = None,
                  mood_examples: Sequence[tuple[str, str]] | None = None,
-                 temperature: float = 0.7) -> None:
+                 temperature: float = 0.7, tasks_file: Path | None = None,
+                 max_task_contexts: int = MAX_TASK_CONTEXTS) -> None:
         t0 = time.perf_counter()
         self.temperature = temperature  # for replies that do not ask for their own
         self.path = model_path
@@ -43,12 +53,16 @@ class Engine:
             self._mood = MoodPass(self._model, self.format, threads=threads, bias=mood_bias,
                                   system=mood_prompt, examples=mood_examples)
             self._chat = ChatPass(self._model, self.format, threads=threads, n_ctx=n_ctx)
+            self._tasks = TaskPass(self._model, self.format, threads=threads,
+                                   max_contexts=max_task_contexts)
+            self.tasks = self._load_tasks(tasks_file)
             self.governor = ThreadGovernor(threads, self._apply_threads)
             if adaptive_threads and threads > 1:
                 self._mood.ctx.on_decode = self._chat.ctx.on_decode = self.governor.observe
+                self._tasks.set_on_decode(self.governor.observe)
             self._mood.warm()
         except BaseException:  # free what was made (contexts, samplers), then the weights
-            for part in ("_chat", "_mood"):
+            for part in ("_tasks", "_chat", "_mood"):
                 if hasattr(self, part):
                     getattr(self, part).close()
             self._model.close()
@@ -62,18 +76,22 @@ class Engine:
              mood_bias: float = 0.0, name: str | None = None,
              adaptive_threads: bool = True, mood_prompt: str | None = None,
              mood_examples: Sequence[tuple[str, str]] | None = None,
-             temperature: float = 0.7) -> Engine:
+             temperature: float = 0.7, tasks_file: Path | None = None,
+             max_task_contexts: int = MAX_TASK_CONTEXTS) -> Engine:
         """Check the file is a GGUF (checksums are the caller's: see models.store.verify).
 
         ``adaptive_threads`` drops to one thread while another program keeps the CPU busy;
-        ``mood_prompt``/``mood_examples`` replace the analyst prompt (evaluation, benchmarks).
+        ``mood_prompt``/``mood_examples`` replace the analyst prompt (evaluation, benchmarks);
+        ``tasks_file`` (tasks.toml) adds or changes tasks: its problems are in ``tasks.problems``
+        and never stop the load.
         """
         path = Path(model_path)
         check_header(path)
         return cls(path, threads=threads or default_threads(), n_ctx=n_ctx,
                    mood_bias=mood_bias, name=name or path.name,
                    adaptive_threads=adaptive_threads, mood_prompt=mood_prompt,
-                   mood_examples=mood_examples, temperature=temperature)
+                   mood_examples=mood_examples, temperature=temperature,
+                   tasks_file=tasks_file, max_task_contexts=max_task_contexts)
 
     # -- the two passes ---------------------------------------------------------------------------
 
@@ -127,6 +145,105 @@ class Engine:
                                          temperature=self._temperature(temperature),
                                          cancel=cancel)
 
+    # -- tasks (summary, keywords, fix, translate, the person's own) -----------------------------
+
+    def _load_tasks(self, path: Path | None) -> TaskRegistry:
+        """The built-in tasks, then tasks.toml's; a grammar llama.cpp rejects skips its task."""
+        for task in BUILTIN_TASKS:  # a broken built-in grammar is a bug: fail at start
+            if task.grammar and (why := check_grammar(self._model, task.grammar)):
+                raise GrammarInvalid(f"task {task.id}: {why}")
+        loaded = load_tasks_file(path)
+        tasks = {t.id: t for t in BUILTIN_TASKS}
+        problems = list(loaded.problems)
+        for task in loaded.tasks:
+            base = tasks.get(task.id)
+            if task.grammar and (base is None or task.grammar != base.grammar) \
+                    and (why := check_grammar(self._model, task.grammar)):
+                problem = str(TaskGrammarInvalid(loaded.where(task.id, "grammar"), task.id, why))
+                log.info("%s", problem)
+                problems.append(problem)
+                continue
+            tasks[task.id] = task
+        for problem in loaded.problems:  # the caller shows them (engine.tasks.problems)
+            log.info("%s", problem)
+        if path is not None and loaded.tasks:
+            log.info("Tasks from %s: %s", path, ", ".join(t.id for t in loaded.tasks))
+        return TaskRegistry(tasks.values(), problems)
+
+    def run_task(self, task_id: str, text: str, *, target: str | None = None,
+                 cancel: CancelToken | None = None) -> TaskStream:
+        """Stream one task's output for ``text``; ``result`` fills in as it streams.
+
+        ``target`` ("en" or "zh") is translate's language to translate into; without it, the
+        other language of the text's. The task's fixed prefix is evaluated once, in a context
+        of its own: the mood prefix and the chat history stay evaluated.
+        """
+        task = self.tasks.get(task_id)
+        if not normalize(text):
+            raise EmptyInput()
+        result = TaskResult(task=task.id)
+        if task.id == MOOD_TASK:
+            return TaskStream(self._mood_task(text, cancel, result), result)
+        variant = task.variant(text, target)
+        if task.uses_target:
+            result.target = variant
+        return self._tasks.run(task, variant, text, cancel, result)
+
+    def _mood_task(self, text: str, cancel: CancelToken | None,
+                   result: TaskResult) -> Iterator[str]:
+        try:
+            mood = self._mood.label(text, cancel)
+        except Cancelled:
+            result.stop_reason = "cancelled"
+            return
+        result.text = mood.label
+        result.ttft_ms = mood.latency_ms
+        result.evaluated_tokens = mood.evaluated_tokens
+        result.generated_tokens = 0 if mood.cached else 1
+        result.stop_reason = "end"
+        if mood.notice:
+            result.notices.append(mood.notice)
+        yield mood.label
+
+    def prepare_task(self, task_id: str, *, target: str | None = "en",
+                     cancel: CancelToken | None = None) -> int:
+        """Evaluate a task's fixed prefix ahead of its first use (the desktop may call this when
+        the person picks a task). Returns the tokens evaluated (0 when already there)."""
+        task = self.tasks.get(task_id)
+        if task.id == MOOD_TASK:
+            return 0
+        variant = task.variant("", target) if task.uses_target else (
+            "en" if task.variants else "")
+        return self._tasks.warm(task, variant, cancel)
+
+    def task_prefix_builds(self, task_id: str, variant: str = "") -> int:
+        """How often a task variant's fixed prefix was evaluated (tests)."""
+        return self._tasks.prefix_builds(self.tasks.get(task_id), variant)
+
+    def task_prefix_tokens(self, task_id: str, variant: str = "") -> int:
+        return self._tasks.prefix_tokens(self.tasks.get(task_id), variant)
+
+    def task_prompt(self, task_id: str, text: str, *, target: str | None = None) -> list[int]:
+        """The prompt tokens `run_task` would evaluate for ``text`` (tests, benchmark)."""
+        task = self.tasks.get(task_id)
+        return self._tasks.prompt(task, task.variant(text, target), text)[0]
+
+    def task_messages(self, task: Task, text: str, *, target: str | None = None
+                      ) -> list[Message]:
+        """The task's prompt for ``text`` as messages (the benchmark's naive baseline)."""
+        msgs = self._tasks._messages(task, task.variant(text, target))
+        msgs[-1] = Message("user", text)
+        return msgs
+
+    def rewind_tasks(self) -> None:
+        """Each task context keeps only its fixed prefix: the next input is evaluated as a
+        new one would be (benchmarks)."""
+        self._tasks.rewind()
+
+    @property
+    def task_contexts(self) -> list[tuple[str, str, int]]:
+        return self._tasks.contexts()
+
     def _temperature(self, asked: float | None) -> float:
         return self.temperature if asked is None else asked
 
@@ -139,6 +256,7 @@ class Engine:
     def _apply_threads(self, threads: int) -> None:
         self._mood.ctx.set_threads(threads)
         self._chat.ctx.set_threads(threads)
+        self._tasks.set_threads(threads)
 
     def set_mood_bias(self, bias: float) -> None:
         self._mood.set_bias(bias)
@@ -192,6 +310,7 @@ class Engine:
         return self._chat.ctx.n_ctx
 
     def close(self) -> None:
+        self._tasks.close()
         self._mood.close()
         self._chat.close()
         self._model.close()

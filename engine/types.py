@@ -53,6 +53,23 @@ class ReplyStats:
     notices: list[str] = field(default_factory=list)
 
 
+@dataclass
+class TaskResult:
+    """One task's output (summary, keywords, ...); filled in while it streams."""
+
+    task: str  # task id
+    text: str = ""  # the whole output so far
+    items: list[str] | None = None  # keywords: the parsed list; None for text tasks
+    stop_reason: Literal["end", "limit", "cancelled", ""] = ""
+    notices: list[str] = field(default_factory=list)  # e.g. the input was cut
+    prompt_tokens: int = 0  # tokens in the whole prompt (fixed prefix + input + suffix)
+    evaluated_tokens: int = 0  # prompt tokens actually evaluated (the rest came from the cache)
+    generated_tokens: int = 0
+    ttft_ms: float = 0.0  # from the call to the first text piece
+    decode_tps: float = 0.0  # generated tokens per second after the first
+    target: str | None = None  # translate: the language translated into ("en" or "zh")
+
+
 class CancelToken:
     """A flag another thread sets to stop the current pass; the engine checks it between steps."""
 

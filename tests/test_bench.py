@@ -64,6 +64,19 @@ def test_json_has_every_key_as_a_number_or_null(smoke: dict[str, Any]) -> None:
         assert result[key] is not None and result[key] > 0, key
     assert result["typing_preparations"] > 0  # the replay really prepared while typing
     assert [row["tokens"] for row in result["typing_label_by_length"]]
+    for task in ("summary", "keywords", "fix", "translate"):
+        for key in (f"task_{task}_ttft_ms", f"naive_task_{task}_ttft_ms",
+                    f"task_{task}_evaluated_tokens", f"naive_task_{task}_prompt_tokens"):
+            assert result[key] is not None and result[key] > 0, key
+
+
+def test_tasks_evaluate_only_their_input_on_repeat(smoke: dict[str, Any]) -> None:
+    rows = {row["task"]: row for row in smoke["json"]["tasks"]}
+    assert set(rows) == {"summary", "keywords", "fix", "translate"}
+    for row in rows.values():  # the fixed prefix came from the task's own context
+        assert row["prefix_tokens"] > 20
+        assert row["app_evaluated_tokens"] < row["naive_prompt_tokens"] - 20
+        assert row["app_evaluated_tokens"] > 3  # its input was evaluated: not a cached repeat
 
 
 def test_missing_seed_stack_is_reported_and_the_run_goes_on(smoke: dict[str, Any]) -> None:

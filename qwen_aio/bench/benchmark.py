@@ -389,6 +389,66 @@ class Bench:
                 self.out[f"{prefix}{key}_generated"] = median([v[1] for v in got_all[name]])
 
 
+TASK_INPUTS: dict[str, tuple[str, ...]] = {
+    "summary": ("The library reopened after a year of work. It now has a cafe, a room for "
+                "children and longer opening hours. Visitors queued on the first day.",
+                "我们周末去了海边，天气很好。孩子们在沙滩上玩了一下午，晚上一起吃了海鲜。"),
+    "keywords": ("The city council approved a new budget for schools, parks and bike lanes.",
+                 "市政府通过了新的预算，用于学校、公园和自行车道。"),
+    "fix": ("She dont like going to school becuase the teacher are strict.",
+            "我今天很高心，因为考试考的很好。"),
+    "translate": ("我们明天早上八点在学校门口见面。", "The museum is closed on Mondays."),
+}
+
+
+def task_speed(bench: Bench) -> None:
+    """Each task twice per input, app (its prefix evaluated once, in its own context) against
+    naive (the same prompt in full, every time): first token, tokens/s, tokens evaluated."""
+    engine, naive = bench.engine, bench.naive
+    rows = []
+    for task_id, inputs in TASK_INPUTS.items():
+        task = engine.tasks.get(task_id)
+        for text in inputs:  # first use of each variant: its context and prefix
+            engine.run_task(task_id, text).consume()
+        got: dict[str, list[tuple[float, float | None, int]]] = {"app": [], "naive": []}
+        for r in range(max(1, bench.plan.repeats)):
+            for text in inputs:
+                limit = task.limit(len(bench.fmt.plain(text)))
+                prompt = render(bench.fmt, engine.task_messages(task, text))
+
+                def app(text: str = text, task_id: str = task_id
+                        ) -> tuple[float, float | None, int]:
+                    engine.rewind_tasks()  # a new input, not the previous repeat's
+                    res = engine.run_task(task_id, text).consume()
+                    return res.ttft_ms, res.decode_tps or None, res.evaluated_tokens
+
+                def base(prompt: str = prompt, limit: int = limit
+                         ) -> tuple[float, float | None, int]:
+                    g = naive.generate(prompt, limit)
+                    return g.ttft_ms, g.decode_tps, g.prompt_tokens
+
+                for name, value in rotate(r, {"app": app, "naive": base}).items():
+                    got[name].append(value)
+        row = {"task": task_id,
+               "prefix_tokens": engine.task_prefix_tokens(task_id, task.variant(inputs[0])),
+               "app_ttft_ms": median([v[0] for v in got["app"]]),
+               "naive_ttft_ms": median([v[0] for v in got["naive"]]),
+               "app_decode_tps": median([v[1] for v in got["app"] if v[1]]),
+               "naive_decode_tps": median([v[1] for v in got["naive"] if v[1]]),
+               "app_evaluated_tokens": median([v[2] for v in got["app"]]),
+               "naive_prompt_tokens": median([v[2] for v in got["naive"]])}
+        rows.append(row)
+        for key in ("ttft_ms", "decode_tps"):
+            bench.out[f"task_{task_id}_{key}"] = row[f"app_{key}"]
+            bench.out[f"naive_task_{task_id}_{key}"] = row[f"naive_{key}"]
+        bench.out[f"task_{task_id}_evaluated_tokens"] = row["app_evaluated_tokens"]
+        bench.out[f"naive_task_{task_id}_prompt_tokens"] = row["naive_prompt_tokens"]
+        say(f"  {task_id}: first token app {fmt_num(row['app_ttft_ms'])} ms, naive "
+            f"{fmt_num(row['naive_ttft_ms'])} ms; evaluated {fmt_num(row['app_evaluated_tokens'])}"
+            f" vs {fmt_num(row['naive_prompt_tokens'])} tokens")
+    bench.out["tasks"] = rows
+
+
 def cold_start(model: str, threads: int, reply_tokens: int) -> dict[str, Any]:
     """Spawn a fresh interpreter that loads the app and labels one message; time it from here."""
     t0 = time.time()
@@ -495,6 +555,8 @@ def run(args: argparse.Namespace) -> int:
             tokens=8 if plan.mode == "smoke" else 48))
         say("Measuring typing (keystroke by keystroke, with and without preparing) ...")
         bench.typing(history)
+        say("Measuring tasks (summary, keywords, fix, translate) ...")
+        task_speed(bench)
         out = bench.out
         out["mood_reuse_evaluated_total"] = engine.mood_evaluated_total
         out["naive_evaluated_total"] = naive.evaluated_total

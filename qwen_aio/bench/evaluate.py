@@ -201,6 +201,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--replies", nargs="+", type=Path, metavar="FILE", default=None,
                         help="judge replies instead: `qwen-aio chat --file … --json` output(s); "
                         "per preset: writer's language, mid-sentence, refusals, length")
+    parser.add_argument("--tasks", nargs="?", type=Path, metavar="DIR", default=None,
+                        const=Path("-"), help="score the tasks (translate, summary, keywords, "
+                        "fix) on the small sets in DIR (default: docs/benchmarks/tasks), side "
+                        "by side with the naive approach")
     parser.add_argument("--sample", type=int, default=DEFAULT_SAMPLE,
                         help=f"evaluate a fixed-seed random sample of N lines per file "
                         f"(default {DEFAULT_SAMPLE}; 0 = all)")
@@ -295,9 +299,41 @@ def run_corrections(args: argparse.Namespace, engine: Engine,
     return {"corrections": rows}
 
 
+def run_task_sets(args: argparse.Namespace) -> int:
+    from qwen_aio.bench.evaluate_tasks import (
+        DEFAULT_DIR,
+        format_examples,
+        format_tasks,
+        run_tasks,
+    )
+
+    folder = DEFAULT_DIR if str(args.tasks) == "-" else args.tasks
+    if not (folder / "translate-zh-en.tsv").is_file():
+        print(f"error: no task sets in {folder} (translate-zh-en.tsv, summary.tsv, "
+              "keywords.tsv, fix.tsv)", file=sys.stderr)
+        return 2
+    engine, model = open_engine(args)
+    try:
+        t0 = time.perf_counter()
+        results = run_tasks(engine, model, folder, progress=args.progress, limit=args.limit)
+        elapsed = time.perf_counter() - t0
+    finally:
+        engine.close()
+    print(f"Model {Path(model).name}, {engine.threads} threads, {elapsed:.0f} s\n")
+    print(format_tasks(results))
+    print("\nExamples:\n" + format_examples(results))
+    if args.json:
+        args.json.write_text(json.dumps({"model": model, "threads": engine.threads,
+                                         "elapsed_s": round(elapsed, 1), "tasks": results},
+                                        indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    return 0
+
+
 def run(args: argparse.Namespace) -> int:
     if args.replies:
         return run_replies(args)
+    if args.tasks is not None:
+        return run_task_sets(args)
     if not args.paths:
         print("error: give labelled .tsv file(s), or --replies FILE…", file=sys.stderr)
         return 2

@@ -184,6 +184,17 @@ def markdown(r: dict[str, Any]) -> str:
                      f"{n(p['app_evaluated_tokens'])} | {n(p['naive_prompt_tokens'])} |")
     if r.get("typing_messages"):
         lines += ["", *typing_markdown(r)]
+    if r.get("tasks"):
+        lines += ["", "Tasks (p50; the app's fixed prefix evaluated once, the naive approach "
+                  "evaluates the same prompt in full every time):", "",
+                  "| task | first token app (ms) | naive (ms) | tokens/s app | naive | "
+                  "tokens evaluated app | naive | prefix tokens |",
+                  "|---|---|---|---|---|---|---|---|"]
+        for t in r["tasks"]:
+            lines.append(f"| {t['task']} | {n(t['app_ttft_ms'])} | {n(t['naive_ttft_ms'])} | "
+                         f"{n(t['app_decode_tps'], 1)} | {n(t['naive_decode_tps'], 1)} | "
+                         f"{n(t['app_evaluated_tokens'])} | {n(t['naive_prompt_tokens'])} | "
+                         f"{t['prefix_tokens']} |")
     if r.get("prompt_build_turns"):
         lines += ["", f"Engine costs: a {r['prompt_build_turns']}-turn conversation's prompt "
                   f"build per turn p50 {n(r.get('prompt_build_p50_ms'), 2)} ms, p90 "

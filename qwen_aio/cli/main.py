@@ -21,6 +21,8 @@ from qwen_aio.foundation.logs import setup_logging
 COMMANDS: dict[str, tuple[str, str]] = {
     "mood": ("qwen_aio.cli.cmd_mood", "label the mood of texts"),
     "chat": ("qwen_aio.cli.cmd_chat", "chat in the terminal"),
+    "task": ("qwen_aio.cli.cmd_task",
+             "summary, keywords, fix, translate or your own task (`task list`)"),
     "models": ("qwen_aio.cli.cmd_models", "list, download, verify models"),
     "install-desktop": ("qwen_aio.cli.cmd_desktop", "add the app to the desktop menu (Linux)"),
     "bench": ("qwen_aio.bench.benchmark",

@@ -59,5 +59,10 @@ def settings_file() -> Path:
     return config_dir() / "settings.json"
 
 
+def tasks_file() -> Path:
+    """The person's own tasks (and changes to the built-in ones): see the README."""
+    return config_dir() / "tasks.toml"
+
+
 def conversations_db() -> Path:
     return data_dir() / "conversations.sqlite3"
