@@ -182,9 +182,11 @@ class DesktopApp(QObject):
         self.quick = QuickMoodPopup(self.client, self.tr)
         self.tray: TrayController | None = TrayController(self.tr) if tray_ok else None
         self.setup_dialog: SetupDialog | None = None
+        self.task_problems: list[str] = []  # what tasks.toml got wrong, at the last load
         self.model_check = ModelCheck(self.client.worker.loaded, self.tr, self.window)
         self.model_check.redownloadRequested.connect(self.run_setup)
         self.client.worker.loadFailed.connect(self._offer_local_model)
+        self.client.worker.taskProblems.connect(self._show_task_problems)
         self.window.closed.connect(self.quit)
         self.window.hiddenToTray.connect(self._on_hidden_to_tray)
         self.window.settingsRequested.connect(self.open_settings)
@@ -281,6 +283,16 @@ class DesktopApp(QObject):
         dlg.modelChosen.connect(self._on_setup_chosen)
         self.setup_dialog = dlg
         dlg.open()
+
+    @Slot(object)
+    def _show_task_problems(self, problems: list[str]) -> None:
+        """tasks.toml had mistakes: those tasks were skipped, the rest work. Said in the status
+        bar (the details, which name the file and line, are also in the log)."""
+        for problem in problems:
+            log.warning("tasks.toml: %s", problem)
+        self.task_problems = list(problems)
+        self.window.statusBar().showMessage(
+            self.tr("task.problems", count=len(problems), first=problems[0]), 60_000)
 
     @Slot(str)
     def _offer_local_model(self, message: str) -> None:

@@ -23,6 +23,7 @@ __all__ = [
     "ResolvedModel", "Progress", "load_engine", "resolve_model", "download_model",
     "catalog_choices", "default_model_id", "fallback_model_id", "model_size", "is_gguf",
     "verify_model_full", "TaskInfo", "TaskReply", "TaskStreamLike", "task_infos", "keywords_of",
+    "task_problems",
 ]
 
 
@@ -130,6 +131,12 @@ class TaskReply:
         self.stats.notices = list(r.notices)
 
 
+def task_problems(engine: object) -> list[str]:
+    """What was wrong in tasks.toml (each names the file and line; those tasks were skipped)."""
+    registry = getattr(engine, "tasks", None)
+    return [str(p) for p in getattr(registry, "problems", None) or []]
+
+
 def keywords_of(text: str) -> list[str] | None:
     """A keywords task's output (a JSON array of strings) as a list; None if it is not one."""
     try:
@@ -152,6 +159,7 @@ def load_engine(choice: ResolvedModel, settings: Settings) -> EngineLike:
                                     mood_bias=settings.mood_bias, n_ctx=settings.n_ctx,
                                     temperature=settings.temperature)
     from qwen_aio.engine import Engine
+    from qwen_aio.foundation.paths import tasks_file
     from qwen_aio.models.store import verify_before_load
 
     verify_before_load(choice.id, choice.path)
@@ -163,6 +171,7 @@ def load_engine(choice: ResolvedModel, settings: Settings) -> EngineLike:
         mood_bias=settings.mood_bias,
         name=choice.title,
         temperature=settings.temperature,
+        tasks_file=tasks_file(),
     )
 
 

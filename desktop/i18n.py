@@ -153,6 +153,9 @@ STRINGS: dict[str, str] = {
     "tray.clipboard_result": QT_TRANSLATE_NOOP(
         "app", "{task} of the clipboard. Nothing is saved; Copy puts it on the clipboard."),
     # tasks (summary, keywords, fix, translate and the person's own: tasks.toml)
+    "task.problems": QT_TRANSLATE_NOOP(
+        "app", "Your tasks.toml has {count} problem(s); those tasks were skipped, the others "
+        "work. First: {first}"),
     "task.label": QT_TRANSLATE_NOOP("app", "Task:"),
     "task.chat": QT_TRANSLATE_NOOP("app", "Chat"),
     "task.picker_tip": QT_TRANSLATE_NOOP(

@@ -84,6 +84,7 @@ class EngineWorker(QObject):
     draftMoodReady = Signal(int, object)  # request id, MoodResult of the text being typed
     prepared = Signal(int)  # request id: a preparation ended (done, abandoned or failed)
     tasksReady = Signal(object)  # list[TaskInfo]: the loaded engine's tasks
+    taskProblems = Signal(object)  # list[str]: tasks.toml's problems (those tasks skipped)
     quickTaskReady = Signal(int, str, object)  # request id, task id, the whole result text
 
     def __init__(self, factory: EngineFactory) -> None:
@@ -105,6 +106,9 @@ class EngineWorker(QObject):
             self.loadFailed.emit(f"{type(exc).__name__}: {exc}")
             return
         self.tasksReady.emit(backend.task_infos(self._engine))
+        problems = backend.task_problems(self._engine)
+        if problems:
+            self.taskProblems.emit(problems)
         self.loaded.emit(getattr(self._engine, "name", choice.title) or choice.title)
 
     @Slot(object)

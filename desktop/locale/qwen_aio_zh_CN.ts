@@ -328,6 +328,10 @@ Switch back to the local model?</source>
         <translation>剪贴板内容的{task}。不会保存任何内容；“复制”会把结果放到剪贴板。</translation>
     </message>
     <message>
+        <source>Your tasks.toml has {count} problem(s); those tasks were skipped, the others work. First: {first}</source>
+        <translation>你的 tasks.toml 有 {count} 处问题；这些任务已跳过，其他任务照常可用。第一处：{first}</translation>
+    </message>
+    <message>
         <source>Task:</source>
         <translation>任务：</translation>
     </message>
