@@ -1,4 +1,4 @@
-"""Qt-free core: one GGUF model, the mood pass and the chat pass.
+"""Qt-free core: one GGUF model, the mood pass, the chat pass and the tasks.
 
 The plain values load at once; `Engine` (and with it llama.cpp) only when first asked for, so
 the window can show before llama.cpp is imported and `qwen_aio.engine.types` stays light.
@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from qwen_aio.engine.types import CancelToken, Message, MoodResult, ReplyStats
+from qwen_aio.engine.types import CancelToken, Message, MoodResult, ReplyStats, TaskResult
 
 if TYPE_CHECKING:
     from qwen_aio.engine.engine import Engine
 
-__all__ = ["CancelToken", "Engine", "Message", "MoodResult", "ReplyStats"]
+__all__ = ["CancelToken", "Engine", "Message", "MoodResult", "ReplyStats", "TaskResult"]
 
 
 def __getattr__(name: str) -> Any:

@@ -197,6 +197,8 @@ class Engine:
             result.stop_reason = "cancelled"
             return
         result.text = mood.label
+        result.prompt_tokens = (len(self._mood.prefix) + len(self._mood._message(text)[0])
+                                + len(self._mood.suffix))
         result.ttft_ms = mood.latency_ms
         result.evaluated_tokens = mood.evaluated_tokens
         result.generated_tokens = 0 if mood.cached else 1

@@ -121,6 +121,7 @@ def test_mood_is_a_task_too(engine: Any) -> None:
     stream = engine.run_task("mood", "I love this song so much!")
     assert list(stream) == ["Positive"]
     assert stream.result.text == "Positive" and stream.result.stop_reason == "end"
+    assert stream.result.prompt_tokens > engine.mood_prefix_tokens
     assert [t.id for t in engine.tasks.list()][:5] == ["mood", "summary", "keywords", "fix",
                                                       "translate"]
 
