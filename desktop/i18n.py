@@ -151,7 +151,8 @@ STRINGS: dict[str, str] = {
         "app", "The clipboard holds no text. Copy some text, then choose this again."),
     "tray.clipboard_working": QT_TRANSLATE_NOOP("app", "{task}: working on the clipboard…"),
     "tray.clipboard_result": QT_TRANSLATE_NOOP(
-        "app", "{task} of the clipboard. Nothing is saved; Copy puts it on the clipboard."),
+        "app", "“{task}” on the clipboard's text. Nothing is saved; Copy puts the result on "
+        "the clipboard."),
     # tasks (summary, keywords, fix, translate and the person's own: tasks.toml)
     "task.problems": QT_TRANSLATE_NOOP(
         "app", "Your tasks.toml has {count} problem(s); those tasks were skipped, the others "

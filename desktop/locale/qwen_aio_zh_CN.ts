@@ -324,8 +324,8 @@ Switch back to the local model?</source>
         <translation>{task}：正在处理剪贴板内容…</translation>
     </message>
     <message>
-        <source>{task} of the clipboard. Nothing is saved; Copy puts it on the clipboard.</source>
-        <translation>剪贴板内容的{task}。不会保存任何内容；“复制”会把结果放到剪贴板。</translation>
+        <source>“{task}” on the clipboard&apos;s text. Nothing is saved; Copy puts the result on the clipboard.</source>
+        <translation>对剪贴板文字执行“{task}”的结果。不会保存任何内容；“复制”会把结果放到剪贴板。</translation>
     </message>
     <message>
         <source>Your tasks.toml has {count} problem(s); those tasks were skipped, the others work. First: {first}</source>
