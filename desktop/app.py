@@ -154,9 +154,11 @@ class DesktopApp(QObject):
                  resolver: Resolver | None = None, downloader: Downloader | None = None,
                  requested_model: str | None = None, use_tray: bool = True,
                  locale_name: str | None = None, language: str | None = None,
-                 theme_name: str | None = None) -> None:
+                 theme_name: str | None = None, backend_url: str | None = None) -> None:
         super().__init__()
         self.settings = settings
+        # --backend: this run only, never saved ("" runs the local model; None: the setting)
+        self._backend_override = backend_url
         self._resolver = resolver or backend.resolve_model
         self._downloader = downloader
         self._requested = requested_model
@@ -249,12 +251,24 @@ class DesktopApp(QObject):
         box.open()
         self.store_box = box
 
+    def backend_url(self) -> str:
+        """The inference server this run uses ("" for the local model)."""
+        if self._backend_override is not None:
+            return self._backend_override.strip()
+        return self.settings.backend_url.strip()
+
+    def _load_settings(self) -> Settings:
+        """A copy of the settings for the worker, with this run's server (--backend)."""
+        settings = copy.deepcopy(self.settings)
+        settings.backend_url = self.backend_url()
+        return settings
+
     def ensure_model(self) -> None:
-        url = self.settings.backend_url.strip()
+        url = self.backend_url()
         if url:  # an inference server: no local model is needed (or looked for)
             title = self.settings.backend_model.strip() or url
             self.window.set_model_loading(title)
-            self.client.load(ResolvedModel(None, Path(), title), copy.deepcopy(self.settings))
+            self.client.load(ResolvedModel(None, Path(), title), self._load_settings())
             return
         try:
             choice = self._resolver(self.settings, self._requested)
@@ -271,7 +285,7 @@ class DesktopApp(QObject):
             self.window.statusBar().showMessage(self.tr.notice(choice.notice), 15000)
         self.window.set_model_loading(choice.title)
         self.model_check.expect(choice.id)  # its full checksum, in the background once loaded
-        self.client.load(choice, copy.deepcopy(self.settings))
+        self.client.load(choice, self._load_settings())
 
     # --- dialogs ----------------------------------------------------------------------------
 
@@ -297,7 +311,7 @@ class DesktopApp(QObject):
     @Slot(str)
     def _offer_local_model(self, message: str) -> None:
         """A server (backend_url) failed to connect: offer the local model instead (issue 13)."""
-        if not self.settings.backend_url.strip():
+        if not self.backend_url():
             return
         box = QMessageBox(QMessageBox.Icon.Warning, self.tr("app.title"),
                           self.tr("remote.failed", error=message),
@@ -307,8 +321,11 @@ class DesktopApp(QObject):
 
         def chosen() -> None:
             if box.clickedButton() is local:
-                self.settings.backend_url = ""
-                self.settings.save()
+                if self._backend_override:  # --backend: this run goes local, nothing saved
+                    self._backend_override = ""
+                else:
+                    self.settings.backend_url = ""
+                    self.settings.save()
                 self.ensure_model()
 
         box.finished.connect(chosen)
@@ -451,10 +468,11 @@ def main(argv: list[str] | None = None) -> int:
     settings = Settings.load()
     if args.threads:
         settings.threads = max(1, args.threads)
-    if args.backend is not None:  # this run only: the settings dialog may save it
-        settings.backend_url = "" if args.backend.strip().lower() == "local" else args.backend
+    backend_url = None  # --backend: this run only, never saved ("local": the local model)
+    if args.backend is not None:
+        backend_url = "" if args.backend.strip().lower() == "local" else args.backend.strip()
     desktop = DesktopApp(settings, requested_model=args.model, use_tray=not args.no_tray,
-                         language=args.lang, theme_name=args.theme)
+                         language=args.lang, theme_name=args.theme, backend_url=backend_url)
     single.activated.connect(desktop.window.show_and_raise)
     desktop.finished.connect(qapp.quit)
     quit_on_signals(desktop)

@@ -73,3 +73,33 @@ def test_closing_the_offer_keeps_the_server_setting(qtbot: Any, make_app: Any) -
     box = app.window.findChild(QMessageBox, "remoteFailed")
     box.button(QMessageBox.StandardButton.Close).click()
     assert Settings.load().backend_url == url and not app.client.model_loaded
+
+
+def test_backend_for_one_run_is_never_saved(qtbot: Any, make_app: Any,
+                                            fake_engine: FakeEngine) -> None:
+    """`qwen-aio --backend URL`: this run uses the server; saving settings does not keep it."""
+    import copy
+
+    url = f"http://127.0.0.1:{closed_port()}/v1"
+    seen: list[str] = []
+
+    def factory(choice: ResolvedModel, settings: Settings) -> Any:
+        seen.append(settings.backend_url)
+        if settings.backend_url:
+            return backend.load_engine(choice, settings)
+        return fake_engine
+
+    app = make_app(engine_factory=factory, backend_url=url,
+                   resolver=lambda s, r: ResolvedModel("fake", Path("fake.gguf"), "Fake model"))
+    assert app.backend_url() == url and app.settings.backend_url == ""
+    qtbot.waitUntil(lambda: app.window.findChild(QMessageBox, "remoteFailed") is not None,
+                    timeout=60_000)
+    changed = copy.deepcopy(app.settings)
+    changed.theme = "dark"
+    app.apply_settings(changed)  # the settings dialog's OK: saves every setting
+    assert Settings.load().backend_url == ""
+    box = app.window.findChild(QMessageBox, "remoteFailed")
+    next(b for b in box.buttons() if b.text() == "Use the local model").click()
+    qtbot.waitUntil(lambda: app.client.model_loaded, timeout=10_000)
+    assert seen[0] == url and seen[-1] == "" and app.backend_url() == ""
+    assert Settings.load().backend_url == ""
