@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import start_llama_server, stop_llama_server
+from loopback_server import start_llama_server, stop_llama_server
 
 from qwen_aio.engine import CancelToken, Engine, Message
 from qwen_aio.engine.api import EngineAPI, ReplyStreamLike
