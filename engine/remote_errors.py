@@ -100,3 +100,16 @@ class LabelUnreadable(RemoteFailed):
             f"The inference server at {url} answered {answer[:40]!r} instead of Positive or "
             "Negative, although its output was constrained. Check the server's version and "
             f"log, {LOCAL_HINT}.", url)
+
+
+class TaskGrammarRejected(RemoteFailed):
+    """A task of tasks.toml whose grammar the server refused (remotely nothing checks a
+    grammar before the server uses it: the local parser needs the model)."""
+
+    def __init__(self, url: str, task_id: str, where: str, detail: str) -> None:
+        super().__init__(
+            f"The inference server at {url} could not run task {task_id!r}: its grammar "
+            f"({where}) is probably invalid; the server said: {detail} Fix the grammar in "
+            "tasks.toml (llama.cpp's GBNF notation), or remove it to run the task "
+            "unconstrained.", url)
+        self.task_id = task_id
