@@ -536,7 +536,7 @@ class RemoteEngine:
             if not own_grammar:
                 raise
             log.warning("Task %s failed on the server: %s", task.id, exc)
-            raise TaskGrammarRejected(self.url, task.id, task.source, str(exc)) from exc
+            raise TaskGrammarRejected(self.url, task.id, task.source, exc.detail) from exc
 
     def _task_pieces(self, task: Task, request: dict[str, Any], limit: int,
                      cancel: CancelToken | None, result: TaskResult) -> Iterator[str]:
