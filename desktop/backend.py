@@ -152,14 +152,15 @@ def load_engine(choice: ResolvedModel, settings: Settings) -> EngineLike:
     """Verify, then load the real llama.cpp engine (slow: call it only from the worker thread);
     or, when the backend_url setting names an inference server, connect to it instead
     (`engine.api.EngineAPI`: both satisfy this module's EngineLike)."""
+    from qwen_aio.foundation.paths import tasks_file
+
     if settings.backend_url.strip():
         from qwen_aio.engine.remote import RemoteEngine
 
         return RemoteEngine.connect(settings.backend_url, model=settings.backend_model or None,
                                     mood_bias=settings.mood_bias, n_ctx=settings.n_ctx,
-                                    temperature=settings.temperature)
+                                    temperature=settings.temperature, tasks_file=tasks_file())
     from qwen_aio.engine import Engine
-    from qwen_aio.foundation.paths import tasks_file
     from qwen_aio.models.store import verify_before_load
 
     verify_before_load(choice.id, choice.path)

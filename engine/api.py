@@ -3,7 +3,7 @@
 Two implementations: `engine.engine.Engine` (llama.cpp in this process, the default) and
 `engine.remote.RemoteEngine` (an OpenAI-compatible inference server: llama.cpp's llama-server,
 llama-cpp-python's server or vLLM). Callers type against `EngineAPI` and never ask which.
-Issue 12 adds `run_task(...)`/`tasks` to both engines; this protocol gains them after merge.
+Both run the same tasks (`tasks`: built-ins and tasks.toml; `run_task`: a `TaskStreamLike`).
 """
 
 from __future__ import annotations
@@ -11,7 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from typing import Protocol, runtime_checkable
 
-from qwen_aio.engine.types import CancelToken, Message, MoodResult, ReplyStats
+from qwen_aio.engine.tasks import TaskRegistry
+from qwen_aio.engine.types import CancelToken, Message, MoodResult, ReplyStats, TaskResult
 
 
 @runtime_checkable
@@ -30,10 +31,28 @@ class ReplyStreamLike(Protocol):
 
 
 @runtime_checkable
+class TaskStreamLike(Protocol):
+    """What `run_task` returns (`engine.tasks.TaskStream`): text pieces, with `result` filled
+    in as they stream and the output so far in `text`; `close()` stops the generation."""
+
+    result: TaskResult
+
+    @property
+    def text(self) -> str: ...
+
+    def __iter__(self) -> Iterator[str]: ...
+
+    def __next__(self) -> str: ...
+
+    def close(self) -> None: ...
+
+
+@runtime_checkable
 class EngineAPI(Protocol):
     """The passes and the settings that change without a reload."""
 
     name: str
+    tasks: TaskRegistry  # the built-in tasks and tasks.toml's; its problems in `problems`
 
     def mood(self, text: str, *, cancel: CancelToken | None = None) -> MoodResult: ...
 
@@ -50,6 +69,9 @@ class EngineAPI(Protocol):
                 system_prompt: str | None = None, label: bool = False,
                 cancel: CancelToken | None = None,
                 on_label: Callable[[MoodResult], None] | None = None) -> MoodResult | None: ...
+
+    def run_task(self, task_id: str, text: str, *, target: str | None = None,
+                 cancel: CancelToken | None = None) -> TaskStreamLike: ...
 
     def set_threads(self, threads: int) -> None: ...
 

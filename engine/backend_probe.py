@@ -78,6 +78,18 @@ def constraint_body(constraint: Constraint, choices: Sequence[str]) -> dict[str,
     return {"guided_choice": list(choices)}
 
 
+def grammar_body(constraint: Constraint, grammar: str) -> dict[str, Any]:
+    """The extra request fields that restrict the reply to a GBNF ``grammar`` (a task's), by
+    the mechanism the probe found working: llama.cpp's ``grammar``; vLLM's
+    ``structured_outputs: {"grammar": ...}`` or, before 0.10.2, ``guided_grammar`` (vLLM's
+    grammar backends read llama.cpp's GBNF notation: xgrammar does, the fallback too)."""
+    if constraint == "grammar":
+        return {"grammar": grammar}
+    if constraint == "structured_outputs":
+        return {"structured_outputs": {"grammar": grammar}}
+    return {"guided_grammar": grammar}
+
+
 def _version_tuple(version: str) -> tuple[int, ...]:
     return tuple(int(n) for n in re.findall(r"\d+", version)[:3])
 

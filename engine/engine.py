@@ -15,15 +15,9 @@ from qwen_aio.engine.chat import ChatPass, ReplyStream
 from qwen_aio.engine.mood import MoodPass
 from qwen_aio.engine.native import default_threads, load_model
 from qwen_aio.engine.prompts import PromptFormat
-from qwen_aio.engine.task_pass import (
-    MAX_TASK_CONTEXTS,
-    TaskGrammarInvalid,
-    TaskPass,
-    TaskStream,
-    check_grammar,
-)
-from qwen_aio.engine.tasks import BUILTIN_TASKS, MOOD_TASK, Task, TaskRegistry
-from qwen_aio.engine.tasks_file import load_tasks_file
+from qwen_aio.engine.task_pass import MAX_TASK_CONTEXTS, TaskPass, check_grammar
+from qwen_aio.engine.tasks import BUILTIN_TASKS, MOOD_TASK, Task, TaskRegistry, TaskStream
+from qwen_aio.engine.tasks_file import load_task_registry
 from qwen_aio.engine.text import normalize
 from qwen_aio.engine.threads import ThreadGovernor
 from qwen_aio.engine.types import CancelToken, Message, MoodResult, TaskResult
@@ -152,23 +146,7 @@ class Engine:
         for task in BUILTIN_TASKS:  # a broken built-in grammar is a bug: fail at start
             if task.grammar and (why := check_grammar(self._model, task.grammar)):
                 raise GrammarInvalid(f"task {task.id}: {why}")
-        loaded = load_tasks_file(path)
-        tasks = {t.id: t for t in BUILTIN_TASKS}
-        problems = list(loaded.problems)
-        for task in loaded.tasks:
-            base = tasks.get(task.id)
-            if task.grammar and (base is None or task.grammar != base.grammar) \
-                    and (why := check_grammar(self._model, task.grammar)):
-                problem = str(TaskGrammarInvalid(loaded.where(task.id, "grammar"), task.id, why))
-                log.info("%s", problem)
-                problems.append(problem)
-                continue
-            tasks[task.id] = task
-        for problem in loaded.problems:  # the caller shows them (engine.tasks.problems)
-            log.info("%s", problem)
-        if path is not None and loaded.tasks:
-            log.info("Tasks from %s: %s", path, ", ".join(t.id for t in loaded.tasks))
-        return TaskRegistry(tasks.values(), problems)
+        return load_task_registry(path, lambda grammar: check_grammar(self._model, grammar))
 
     def run_task(self, task_id: str, text: str, *, target: str | None = None,
                  cancel: CancelToken | None = None) -> TaskStream:

@@ -19,6 +19,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -27,6 +28,7 @@ from qwen_aio.engine.backend_probe import (
     ServerInfo,
     constraint_body,
     detect,
+    grammar_body,
     normalize_url,
 )
 from qwen_aio.engine.prompts import MOOD_EXAMPLES, mood_messages, reply_hint
@@ -39,9 +41,28 @@ from qwen_aio.engine.remote_errors import (
     ServerRejected,
     ServerTimeout,
     ServerUnreachable,
+    TaskGrammarRejected,
 )
+from qwen_aio.engine.tasks import (
+    BUILTIN_TASKS,
+    MOOD_TASK,
+    TASK_MAX_INPUT_TOKENS,
+    Task,
+    TaskRegistry,
+    TaskStream,
+    parse_list,
+)
+from qwen_aio.engine.tasks_file import load_task_registry
 from qwen_aio.engine.text import language_of, may_stop_after, normalize
-from qwen_aio.engine.types import LABELS, CancelToken, Label, Message, MoodResult, ReplyStats
+from qwen_aio.engine.types import (
+    LABELS,
+    CancelToken,
+    Label,
+    Message,
+    MoodResult,
+    ReplyStats,
+    TaskResult,
+)
 from qwen_aio.foundation.errors import EmptyInput
 from qwen_aio.foundation.settings import DEFAULT_CHAT_SYSTEM_PROMPT
 
@@ -70,6 +91,9 @@ PROBE_TEXT = "I love it, what a wonderful day!"  # the probe forces "Negative" o
 # Same sampling as the local chat pass where the server has the knob (llama.cpp: all of them).
 TOP_K, TOP_P, REPEAT_PENALTY = 40, 0.9, 1.3
 CHARS_PER_TOKEN = 1.5  # a cautious guess (Chinese is ~1.4 characters a token, English ~4)
+# A task's input is cut (head and tail kept) past the local engine's token budget, counted in
+# characters: the server's tokenizer is not ours to call.
+TASK_MAX_INPUT_CHARS = int(TASK_MAX_INPUT_TOKENS * CHARS_PER_TOKEN)
 
 
 def api_key_from_env() -> str | None:
@@ -91,7 +115,7 @@ class RemoteEngine:
                  temperature: float = 0.7, n_ctx: int = 2048, mood_prompt: str | None = None,
                  mood_examples: Sequence[tuple[str, str]] | None = None,
                  http_client: httpx.Client | None = None, seed: int = 1234,
-                 confidence: bool = True) -> None:
+                 confidence: bool = True, tasks_file: Path | None = None) -> None:
         if _IMPORT_ERROR is not None:
             raise RemoteUnavailable(str(_IMPORT_ERROR))
         t0 = time.perf_counter()
@@ -119,6 +143,9 @@ class RemoteEngine:
         self.confidence = confidence
         self.server_stats = {"mood_requests": 0, "prompt_tokens": 0, "cached_tokens": 0,
                              "cache_reported": 0}
+        # the same tasks as locally; a grammar of tasks.toml is checked by the server when
+        # its task runs (llama.cpp's parser needs the model's vocabulary, which is not here)
+        self.tasks: TaskRegistry = load_task_registry(tasks_file)
         try:
             self.info: ServerInfo = detect(self._http, self.url)
             if not self.info.models and not model:
@@ -136,7 +163,8 @@ class RemoteEngine:
 
     @classmethod
     def connect(cls, url: str, *, api_key: str | None = None, **options: Any) -> RemoteEngine:
-        """Connect to ``url`` with the key from the environment unless one is given."""
+        """Connect to ``url`` with the key from the environment unless one is given;
+        ``tasks_file`` (tasks.toml) adds or changes tasks, as for the local engine."""
         return cls(url, api_key=api_key if api_key is not None else api_key_from_env(),
                    **options)
 
@@ -425,6 +453,160 @@ class RemoteEngine:
         return RemoteReplyStream(self, lambda: self._client.completions.create(**request),
                                  stats, max_tokens, True, cancel, prior)
 
+    # -- tasks (summary, keywords, fix, translate, the person's own) -----------------------------
+
+    def run_task(self, task_id: str, text: str, *, target: str | None = None,
+                 cancel: CancelToken | None = None) -> TaskStream:
+        """Stream one task's output for ``text``, as `Engine.run_task`: the same prompt (its
+        fixed part identical every time, so the server's prompt cache keeps it), the same
+        variant, input cut and output limit; a task with a grammar is greedy and its output
+        constrained by the server (see `backend_probe.grammar_body`). ``close()`` or
+        ``cancel`` closes the HTTP stream: the server stops generating."""
+        task = self.tasks.get(task_id)
+        if not normalize(text):
+            raise EmptyInput()
+        result = TaskResult(task=task.id)
+        if task.id == MOOD_TASK:
+            return TaskStream(self._mood_task(text, cancel, result), result)
+        variant = task.variant(text, target)
+        if task.uses_target:
+            result.target = variant
+        request, limit, notices = self.task_request(task, text, variant)
+        result.notices += notices
+        return TaskStream(self._task_pieces(task, request, limit, cancel, result), result)
+
+    def task_messages(self, task: Task, text: str, variant: str) -> list[Message]:
+        """The task's prompt: its system prompt, its few-shot turns, then ``text``."""
+        prompt = task.prompt_for(variant)
+        msgs = [Message("system", prompt.system)]
+        for given, answer in prompt.examples:
+            msgs += [Message("user", given), Message("assistant", answer)]
+        msgs.append(Message("user", text))
+        return msgs
+
+    def task_request(self, task: Task, text: str, variant: str
+                     ) -> tuple[dict[str, Any], int, list[str]]:
+        """The keyword arguments of one streamed task request, its output limit and notices
+        (the input was cut)."""
+        message, head, tail = _cut_middle(text, TASK_MAX_INPUT_CHARS)
+        notices = [f"The text is long: only its first {head} and last {tail} characters "
+                   "were used."] if tail else []
+        # The server's tokenizer is not ours: the input's tokens are estimated from its
+        # characters (as the chat's trimming does, cautiously: more tokens than English
+        # has), so the limit errs on the generous side; the task still ends at its own end.
+        limit = task.limit(math.ceil(len(message) / CHARS_PER_TOKEN))
+        temperature = 0.0 if task.grammar else task.temperature  # greedy under a grammar
+        sampling = self._sampling(temperature, True)
+        if task.grammar:
+            sampling["extra_body"].update(grammar_body(self.constraint, task.grammar))
+        request: dict[str, Any] = {
+            "model": self.model, "messages": [_wire(m) for m in
+                                              self.task_messages(task, message, variant)],
+            "max_tokens": limit, "stream": True, **sampling}
+        if self.info.kind == "vllm":  # token counts in the last chunk
+            request["stream_options"] = {"include_usage": True}
+        return request, limit, notices
+
+    def _mood_task(self, text: str, cancel: CancelToken | None,
+                   result: TaskResult) -> Iterator[str]:
+        """The mood pass as a task, as locally (one constrained request, its cache)."""
+        if cancel is not None and cancel.cancelled:
+            result.stop_reason = "cancelled"
+            return
+        mood = self.mood(text, cancel=cancel)
+        result.text = mood.label
+        result.ttft_ms = mood.latency_ms
+        result.evaluated_tokens = mood.evaluated_tokens
+        result.generated_tokens = 0 if mood.cached else 1
+        result.stop_reason = "end"
+        if mood.notice:
+            result.notices.append(mood.notice)
+        yield mood.label
+
+    @contextlib.contextmanager
+    def _task_errors(self, task: Task) -> Iterator[None]:
+        """`_errors`, and a failure of a task with a grammar of tasks.toml said to be about
+        that grammar (the likely cause: nothing checked it before the server)."""
+        builtin = next((t for t in BUILTIN_TASKS if t.id == task.id), None)
+        own_grammar = bool(task.grammar) and (builtin is None or builtin.grammar != task.grammar)
+        try:
+            with self._errors():
+                yield
+        except (ServerRejected, ServerBusy, ServerUnreachable) as exc:
+            if not own_grammar:
+                raise
+            log.warning("Task %s failed on the server: %s", task.id, exc)
+            raise TaskGrammarRejected(self.url, task.id, task.source, exc.detail) from exc
+
+    def _task_pieces(self, task: Task, request: dict[str, Any], limit: int,
+                     cancel: CancelToken | None, result: TaskResult) -> Iterator[str]:
+        t0 = time.perf_counter()
+        t_first = 0.0
+        n = 0  # pieces: one token each as llama.cpp's servers and vLLM stream them
+        counted_by_server = 0
+        sentences = 0
+        counted = 0  # where the last counted sentence ended in the text
+        stream: Any = None
+        try:
+            with self._task_errors(task):
+                if cancel is not None and cancel.cancelled:
+                    result.stop_reason = "cancelled"
+                    return
+                stream = self._client.chat.completions.create(**request)
+                for chunk in stream:
+                    if cancel is not None and cancel.cancelled:
+                        result.stop_reason = "cancelled"
+                        break
+                    usage = getattr(chunk, "usage", None)
+                    if usage is not None:  # vLLM, asked for it: the last chunk
+                        result.prompt_tokens = int(usage.prompt_tokens or 0)
+                        details = getattr(usage, "prompt_tokens_details", None)
+                        cached = int(getattr(details, "cached_tokens", 0) or 0)
+                        result.evaluated_tokens = result.prompt_tokens - cached
+                        counted_by_server = int(usage.completion_tokens or 0)
+                    if not chunk.choices:
+                        continue
+                    choice = chunk.choices[0]
+                    delta = getattr(choice, "delta", None)
+                    piece = (delta.content if delta is not None else "") or ""
+                    if piece:
+                        shown = result.text
+                        if task.max_sentences and piece.strip() and shown[counted:].strip() \
+                                and may_stop_after(shown, piece):
+                            sentences += 1  # as locally: the piece starts another sentence
+                            counted = len(shown)
+                            if sentences >= task.max_sentences:
+                                result.stop_reason = "end"
+                                break
+                        n += 1
+                        result.generated_tokens = n
+                        now = time.perf_counter()
+                        if not t_first:
+                            t_first = now
+                            result.ttft_ms = (now - t0) * 1000
+                        else:
+                            result.decode_tps = (n - 1) / max(now - t_first, 1e-6)
+                        result.text = shown + piece
+                        yield piece
+                    if choice.finish_reason:
+                        result.stop_reason = "limit" if choice.finish_reason == "length" \
+                            else "end"
+                if not result.stop_reason:
+                    result.stop_reason = "limit" if n >= limit else "end"
+        except GeneratorExit:  # closed by the caller before the output ended
+            if not result.stop_reason:
+                result.stop_reason = "cancelled"
+            raise
+        finally:
+            if stream is not None:
+                stream.close()  # the server stops generating when it notices
+            if counted_by_server:
+                result.generated_tokens = counted_by_server
+            if not t_first:
+                result.ttft_ms = (time.perf_counter() - t0) * 1000
+            if task.structured:
+                result.items = parse_list(result.text)
+
     def _temperature(self, asked: float | None) -> float:
         return self.temperature if asked is None else asked
 
@@ -535,15 +717,24 @@ def _wire(m: Message) -> dict[str, str]:
     return {"role": m.role, "content": m.content}
 
 
+def _cut_middle(text: str, limit: int) -> tuple[str, int, int]:
+    """``text`` cut in the middle past ``limit`` characters (two thirds of them from the
+    head, one from the tail: the end often carries the point); and how many were kept at each
+    end (``tail`` 0: not cut)."""
+    if len(text) <= limit:
+        return text, len(text), 0
+    head = limit * 2 // 3
+    tail = limit - head
+    return text[:head] + " … " + text[-tail:], head, tail
+
+
 def _cut(text: str) -> tuple[str, str | None]:
-    """A long message cut in the middle (two thirds of the head, one of the tail kept)."""
-    if len(text) <= MOOD_MAX_CHARS:
+    """A long mood message cut in the middle, and the notice saying so."""
+    message, head, tail = _cut_middle(text, MOOD_MAX_CHARS)
+    if not tail:
         return text, None
-    head = MOOD_MAX_CHARS * 2 // 3
-    tail = MOOD_MAX_CHARS - head
-    return (text[:head] + " … " + text[-tail:],
-            f"The message is long: its mood was judged from its first {head} and last {tail} "
-            "characters.")
+    return (message, f"The message is long: its mood was judged from its first {head} and "
+            f"last {tail} characters.")
 
 
 def _safe_bias(bias: float) -> float:

@@ -28,6 +28,7 @@ class ServerUnreachable(RemoteFailed):
             f"Could not reach the inference server at {url} ({reason}). Check that the server "
             f"is running and the URL is right (e.g. http://127.0.0.1:8000/v1), {LOCAL_HINT}.",
             url)
+        self.detail = f"the connection failed: {reason}"
 
 
 class ServerTimeout(RemoteFailed):
@@ -52,6 +53,7 @@ class ServerBusy(RemoteFailed):
             f"The inference server at {url} failed (HTTP {status}: {detail}). Look at the "
             f"server's log; try again, lower --concurrency, {LOCAL_HINT}.", url)
         self.status = status
+        self.detail = f"HTTP {status}: {detail}"
 
 
 class ServerRejected(RemoteFailed):
@@ -70,6 +72,7 @@ class ServerRejected(RemoteFailed):
             f"The inference server at {url} refused the request (HTTP {status}: {detail}): "
             f"{what}, {LOCAL_HINT}.", url)
         self.status = status
+        self.detail = f"HTTP {status}: {detail}"
 
 
 class ConstrainedDecodingUnavailable(RemoteFailed):
@@ -100,3 +103,16 @@ class LabelUnreadable(RemoteFailed):
             f"The inference server at {url} answered {answer[:40]!r} instead of Positive or "
             "Negative, although its output was constrained. Check the server's version and "
             f"log, {LOCAL_HINT}.", url)
+
+
+class TaskGrammarRejected(RemoteFailed):
+    """A task of tasks.toml whose grammar the server refused (remotely nothing checks a
+    grammar before the server uses it: the local parser needs the model)."""
+
+    def __init__(self, url: str, task_id: str, where: str, detail: str) -> None:
+        super().__init__(
+            f"The inference server at {url} could not run task {task_id!r} ({detail}): its "
+            f"grammar ({where}) is probably invalid. Fix the grammar in tasks.toml (llama.cpp's "
+            "GBNF notation), remove it to run the task unconstrained, or run the task with the "
+            "local model, which checks grammars when it loads.", url)
+        self.task_id = task_id

@@ -8,7 +8,6 @@ does not pay a context per task forever. The mood and chat contexts are never to
 from __future__ import annotations
 
 import codecs
-import json
 import logging
 import time
 from collections import OrderedDict
@@ -22,54 +21,27 @@ from llama_cpp import _internals
 from qwen_aio.engine.grammar import LabelSampler
 from qwen_aio.engine.native import EvalContext, token_bytes
 from qwen_aio.engine.prompts import PromptFormat, cut_middle
-from qwen_aio.engine.tasks import Task
+from qwen_aio.engine.tasks import (  # TaskStream, parse_list: once here, still importable
+    TASK_MAX_INPUT_TOKENS,
+    Task,
+    TaskGrammarInvalid,
+    TaskStream,
+    parse_list,
+)
 from qwen_aio.engine.text import may_stop_after
 from qwen_aio.engine.types import CancelToken, Message, TaskResult
-from qwen_aio.foundation.errors import Cancelled, GrammarInvalid, QwenAioError
+from qwen_aio.foundation.errors import Cancelled, GrammarInvalid
 
 log = logging.getLogger(__name__)
 
-TASK_MAX_INPUT_TOKENS = 512  # longer inputs are cut (head and tail kept) with a notice
+__all__ = ["MAX_TASK_CONTEXTS", "TASK_MAX_INPUT_TOKENS", "TaskGrammarInvalid", "TaskPass",
+           "TaskStream", "check_grammar", "kv_bytes_per_token", "parse_list"]
+
 MAX_TASK_CONTEXTS = 4  # task contexts kept at once, at most...
 # ...and at most this much KV cache in all: Qwen2.5-0.5B (grouped-query attention) takes
 # 12 KB a token, four contexts of 1,280 tokens ~60 MB; Qwen1.5-0.5B takes 96 KB a token,
 # ~120 MB a context, so two are kept.
 TASK_KV_BUDGET_BYTES = 256 * 1024 * 1024
-
-
-class TaskGrammarInvalid(QwenAioError):
-    """A task's grammar that llama.cpp rejects, or that allows no output at all."""
-
-    def __init__(self, where: str, task_id: str, detail: str) -> None:
-        super().__init__(f"{where}: the grammar of task {task_id!r} is invalid ({detail}); "
-                         "the task is skipped.")
-
-
-class TaskStream(Iterator[str]):
-    """Text pieces of one task's output; ``result`` fills in as it streams."""
-
-    def __init__(self, gen: Iterator[str], result: TaskResult) -> None:
-        self._gen = gen
-        self.result = result
-
-    def __iter__(self) -> TaskStream:
-        return self
-
-    def __next__(self) -> str:
-        return next(self._gen)
-
-    @property
-    def text(self) -> str:
-        return self.result.text
-
-    def consume(self) -> TaskResult:
-        """Run to the end; the result."""
-        for _ in self:
-            pass
-        return self.result
-
-    def close(self) -> None:
-        self._gen.close()  # type: ignore[attr-defined]
 
 
 def kv_bytes_per_token(model: _internals.LlamaModel) -> int:
@@ -343,18 +315,6 @@ def _sampler(model: _internals.LlamaModel,
     add(chain, llama_cpp.llama_sampler_init_dist(1234))
     return chain
 
-
-def parse_list(text: str) -> list[str]:
-    """The strings of a JSON array; an array cut by the token limit keeps its whole items."""
-    raw = text.strip()
-    for candidate in (raw, raw + '"]', raw + "]", raw.rsplit(",", 1)[0] + "]"):
-        try:
-            value = json.loads(candidate)
-        except ValueError:
-            continue
-        if isinstance(value, list):
-            return [str(v).strip() for v in value if str(v).strip()]
-    return []
 
 
 def _round_up(n: int, step: int) -> int:

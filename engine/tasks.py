@@ -9,16 +9,19 @@ language to translate into.
 
 from __future__ import annotations
 
+import json
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
 from qwen_aio.engine.text import language_of
+from qwen_aio.engine.types import TaskResult
 from qwen_aio.foundation.errors import QwenAioError
 
 TARGETS = ("en", "zh")
 MOOD_TASK = "mood"
+TASK_MAX_INPUT_TOKENS = 512  # longer inputs are cut (head and tail kept) with a notice
 
 # A JSON array of at most eight non-empty strings (no escapes: a key phrase needs none).
 KEYWORDS_GRAMMAR = r'''root ::= "[" item ("," " "? item){0,7} "]"
@@ -34,6 +37,14 @@ class UnknownTask(QwenAioError):
         super().__init__(f"Unknown task {task_id!r}. Use one of: {', '.join(known)} "
                          "(`qwen-aio task list`), or define it in tasks.toml.")
         self.task_id = task_id
+
+
+class TaskGrammarInvalid(QwenAioError):
+    """A task's grammar that llama.cpp rejects, or that allows no output at all."""
+
+    def __init__(self, where: str, task_id: str, detail: str) -> None:
+        super().__init__(f"{where}: the grammar of task {task_id!r} is invalid ({detail}); "
+                         "the task is skipped.")
 
 
 class UnknownTarget(QwenAioError):
@@ -226,3 +237,45 @@ class TaskRegistry:
 
     def __len__(self) -> int:
         return len(self._tasks)
+
+
+class TaskStream(Iterator[str]):
+    """Text pieces of one task's output; ``result`` fills in as it streams. Both engines
+    return it (the local one from its task contexts, the remote one from the server's
+    stream); ``close()`` stops the generation."""
+
+    def __init__(self, gen: Iterator[str], result: TaskResult) -> None:
+        self._gen = gen
+        self.result = result
+
+    def __iter__(self) -> TaskStream:
+        return self
+
+    def __next__(self) -> str:
+        return next(self._gen)
+
+    @property
+    def text(self) -> str:
+        return self.result.text
+
+    def consume(self) -> TaskResult:
+        """Run to the end; the result."""
+        for _ in self:
+            pass
+        return self.result
+
+    def close(self) -> None:
+        self._gen.close()  # type: ignore[attr-defined]
+
+
+def parse_list(text: str) -> list[str]:
+    """The strings of a JSON array; an array cut by the token limit keeps its whole items."""
+    raw = text.strip()
+    for candidate in (raw, raw + '"]', raw + "]", raw.rsplit(",", 1)[0] + "]"):
+        try:
+            value = json.loads(candidate)
+        except ValueError:
+            continue
+        if isinstance(value, list):
+            return [str(v).strip() for v in value if str(v).strip()]
+    return []

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import re
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,14 @@ if sys.version_info >= (3, 11):
 else:  # Python 3.10: the same parser, from PyPI
     import tomli as tomllib
 
-from qwen_aio.engine.tasks import BUILTIN_TASKS, MOOD_TASK, Prompt, Task
+from qwen_aio.engine.tasks import (
+    BUILTIN_TASKS,
+    MOOD_TASK,
+    Prompt,
+    Task,
+    TaskGrammarInvalid,
+    TaskRegistry,
+)
 
 log = logging.getLogger(__name__)
 
@@ -112,6 +120,37 @@ def load_tasks_file(path: Path | None) -> TasksFile:
         except TaskFileProblem as exc:
             out.problems.append(str(exc))
     return out
+
+
+def load_task_registry(path: Path | None,
+                       check_grammar: Callable[[str], str | None] | None = None
+                       ) -> TaskRegistry:
+    """The built-in tasks, then tasks.toml's (added, or in the built-in's place); every
+    problem is in ``problems`` and skips only its task.
+
+    ``check_grammar`` (a grammar -> why it is unusable, or None) checks each grammar of the
+    file that is new: the local engine passes llama.cpp's parser (it needs the model's
+    vocabulary). Without it grammars are taken as written: the remote engine's server checks
+    them when the task runs, and the CLI's listing has no model at all.
+    """
+    loaded = load_tasks_file(path)
+    tasks = {t.id: t for t in BUILTIN_TASKS}
+    problems = list(loaded.problems)
+    for problem in loaded.problems:  # the caller shows them (registry.problems)
+        log.info("%s", problem)
+    for task in loaded.tasks:
+        base = tasks.get(task.id)
+        if check_grammar is not None and task.grammar \
+                and (base is None or task.grammar != base.grammar) \
+                and (why := check_grammar(task.grammar)):
+            problem = str(TaskGrammarInvalid(loaded.where(task.id, "grammar"), task.id, why))
+            log.info("%s", problem)
+            problems.append(problem)
+            continue
+        tasks[task.id] = task
+    if path is not None and loaded.tasks:
+        log.info("Tasks from %s: %s", path, ", ".join(t.id for t in loaded.tasks))
+    return TaskRegistry(tasks.values(), problems)
 
 
 def _task(task_id: str, table: Any, base: Task | None, out: TasksFile) -> Task:

@@ -14,7 +14,12 @@ import pytest
 
 from qwen_aio.engine.backend_probe import constraints_for, normalize_url
 from qwen_aio.engine.remote import RemoteEngine
-from qwen_aio.engine.remote_errors import ConstrainedDecodingUnavailable, ServerRejected
+from qwen_aio.engine.remote_errors import (
+    ConstrainedDecodingUnavailable,
+    ServerRejected,
+    TaskGrammarRejected,
+)
+from qwen_aio.engine.tasks import KEYWORDS_GRAMMAR
 
 FIXTURE = json.loads((Path(__file__).parent / "fixtures" / "vllm_mood_exchange.json")
                      .read_text(encoding="utf-8"))
@@ -31,8 +36,9 @@ class Replay:
     """A fake server: vLLM from the fixture, or one that ignores every constraint."""
 
     def __init__(self, honours_constraints: bool = True, owner: str = "vllm",
-                 version: str | None = "0.11.0") -> None:
+                 version: str | None = "0.11.0", grammar_error: str | None = None) -> None:
         self.honours = honours_constraints
+        self.grammar_error = grammar_error  # a 400 for any task grammar but the built-in's
         self.owner = owner
         self.version = version
         self.bodies: list[dict[str, Any]] = []
@@ -50,6 +56,17 @@ class Replay:
         if path == "/v1/chat/completions":
             body = json.loads(request.content)
             self.bodies.append(body)
+            if body.get("stream"):  # a task: the recorded keywords stream
+                grammar = (body.get("structured_outputs") or {}).get("grammar") \
+                    or body.get("guided_grammar")
+                if self.grammar_error and grammar != KEYWORDS_GRAMMAR:
+                    return httpx.Response(400, json={
+                        "object": "error", "message": self.grammar_error,
+                        "type": "BadRequestError", "param": None, "code": 400})
+                sse = "".join(f"data: {json.dumps(c, ensure_ascii=False)}\n\n"
+                              for c in FIXTURE["keywords_stream"]) + "data: [DONE]\n\n"
+                return httpx.Response(200, content=sse.encode("utf-8"),
+                                      headers={"content-type": "text/event-stream"})
             choice = (body.get("structured_outputs") or {}).get("choice") \
                 or body.get("guided_choice")
             if choice == ["Negative"]:  # the connect-time probe
@@ -59,10 +76,10 @@ class Replay:
         return httpx.Response(404, json={"detail": "Not Found"})
 
 
-def _engine(replay: Replay) -> RemoteEngine:
+def _engine(replay: Replay, tasks_file: Path | None = None) -> RemoteEngine:
     client = httpx.Client(transport=httpx.MockTransport(replay))
     return RemoteEngine("http://vllm.test:8000", api_key="k", http_client=client,
-                        max_retries=0)
+                        max_retries=0, tasks_file=tasks_file)
 
 
 def test_the_mood_request_to_vllm_is_exactly_the_recorded_one() -> None:
@@ -89,6 +106,46 @@ def test_every_request_starts_with_the_same_prefix_bytes() -> None:
     engine.mood("a second, different message")
     a, b = (json.dumps(body["messages"][:-1], ensure_ascii=False) for body in replay.bodies[-2:])
     assert a == b
+
+
+def test_the_keywords_request_to_vllm_puts_the_grammar_in_structured_outputs() -> None:
+    replay = Replay()
+    engine = _engine(replay)
+    text = FIXTURE["keywords_request"]["messages"][-1]["content"]
+    stream = engine.run_task("keywords", text)
+    pieces = list(stream)
+    assert replay.bodies[-1] == FIXTURE["keywords_request"]
+    assert replay.bodies[-1]["structured_outputs"] == {"grammar": KEYWORDS_GRAMMAR}
+    r = stream.result
+    assert "".join(pieces) == r.text == '["实验", "团队", "电池技术", "突破"]'
+    assert r.items == ["实验", "团队", "电池技术", "突破"] and r.stop_reason == "end"
+    usage = FIXTURE["keywords_stream"][-1]["usage"]
+    assert r.prompt_tokens == usage["prompt_tokens"]
+    assert r.evaluated_tokens == usage["prompt_tokens"] - 48  # vLLM's cached prefix
+    assert r.generated_tokens == usage["completion_tokens"]
+
+
+def test_an_older_vllm_gets_the_grammar_as_guided_grammar() -> None:
+    replay = Replay(version="0.9.2")
+    engine = _engine(replay)
+    engine.run_task("keywords", "Researchers built a faster battery.").consume()
+    assert replay.bodies[-1]["guided_grammar"] == KEYWORDS_GRAMMAR
+    assert "structured_outputs" not in replay.bodies[-1]
+
+
+def test_a_grammar_the_server_refuses_names_its_task(tmp_path: Path) -> None:
+    path = tmp_path / "tasks.toml"
+    path.write_text('[tasks.tags]\nsystem = "Tags of the text."\ngrammar = "root ::= tag+"\n',
+                    encoding="utf-8")
+    replay = Replay(grammar_error="Invalid grammar: undefined rule tag")
+    engine = _engine(replay, tasks_file=path)
+    assert engine.tasks.problems == []  # unchecked here: the server checks it when used
+    with pytest.raises(TaskGrammarRejected) as info:
+        engine.run_task("tags", "a text to tag").consume()
+    message = str(info.value)
+    assert "'tags'" in message and f"{path}:1" in message and "undefined rule tag" in message
+    assert "tasks.toml" in message
+    assert engine.run_task("keywords", "still works").consume().items  # the built-in's grammar
 
 
 def test_an_older_vllm_gets_guided_choice() -> None:

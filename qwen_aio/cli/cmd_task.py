@@ -20,16 +20,16 @@ from qwen_aio.cli.common import (
     err,
     input_lines,
     json_line,
-    open_engine,
+    open_any_engine,
     terminal_text,
 )
-from qwen_aio.engine.tasks import BUILTIN_TASKS, Task, TaskRegistry, resolve_target
-from qwen_aio.engine.tasks_file import load_tasks_file
+from qwen_aio.engine.tasks import Task, TaskRegistry, resolve_target
+from qwen_aio.engine.tasks_file import load_task_registry
 from qwen_aio.foundation import paths
 from qwen_aio.foundation.errors import QwenAioError
 
 if TYPE_CHECKING:
-    from qwen_aio.engine import Engine
+    from qwen_aio.engine.api import EngineAPI
 
 EXIT_SOME_FAILED = 1
 
@@ -65,11 +65,9 @@ def configure(p: argparse.ArgumentParser) -> None:
 
 
 def _registry() -> TaskRegistry:
-    """The tasks without loading the model (grammars are checked when the model loads)."""
-    loaded = load_tasks_file(paths.tasks_file())
-    tasks = {t.id: t for t in BUILTIN_TASKS}
-    tasks.update({t.id: t for t in loaded.tasks})
-    return TaskRegistry(tasks.values(), loaded.problems)
+    """The tasks without loading the model (grammars are checked when the model loads, or
+    by the server when a task runs there)."""
+    return load_task_registry(paths.tasks_file())
 
 
 def _list(registry: TaskRegistry, as_json: bool) -> int:
@@ -121,7 +119,7 @@ def run(args: argparse.Namespace) -> int:
             err(f"--to is for translate; the task {task.id} has no target language.")
             return EXIT_UNAVAILABLE
         resolve_target("", args.to)  # a bad target: its message, exit 2, before the load
-    engine, _ = open_engine(args, tasks_file=paths.tasks_file())
+    engine, _ = open_any_engine(args, tasks_file=paths.tasks_file())  # --backend: a server
     failed = 0
     try:
         for problem in engine.tasks.problems:
@@ -136,7 +134,7 @@ def run(args: argparse.Namespace) -> int:
     return EXIT_SOME_FAILED if failed else EXIT_OK
 
 
-def _one(engine: Engine, task_id: str, text: str, args: argparse.Namespace,
+def _one(engine: EngineAPI, task_id: str, text: str, args: argparse.Namespace,
          stream_out: bool) -> bool:
     """Run the task on one input and print its output; False when it failed."""
     try:

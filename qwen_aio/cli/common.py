@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Any, TextIO
 from qwen_aio.foundation.settings import Settings, clamp_threads
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from qwen_aio.engine import Engine
     from qwen_aio.engine.api import EngineAPI
     from qwen_aio.models.download import DownloadProgress
@@ -101,20 +103,22 @@ def backend_url(args: argparse.Namespace, settings: Settings) -> str:
     return settings.backend_url.strip()
 
 
-def open_any_engine(args: argparse.Namespace, settings: Settings | None = None,
+def open_any_engine(args: argparse.Namespace, settings: Settings | None = None, *,
+                    tasks_file: Path | None = None,
                     **remote_options: Any) -> tuple[EngineAPI, str]:
     """The engine --backend (or the setting) asks for: a server, else the local model.
-    Returns it and a title for messages."""
+    ``tasks_file`` (tasks.toml) goes to either. Returns it and a title for messages."""
     settings = settings or Settings.load()
     url = backend_url(args, settings)
     if not url:
-        engine, resolved = open_engine(args, settings)
+        engine, resolved = open_engine(args, settings, tasks_file=tasks_file)
         return engine, resolved.title
     from qwen_aio.engine.remote import RemoteEngine
 
     remote = RemoteEngine.connect(url, model=args.model or settings.backend_model or None,
                                   mood_bias=settings.mood_bias, n_ctx=settings.n_ctx,
-                                  temperature=settings.temperature, **remote_options)
+                                  temperature=settings.temperature, tasks_file=tasks_file,
+                                  **remote_options)
     err(f"Server: {remote.url} ({remote.info.title}), model {remote.model}, "
         f"labels constrained by {remote.constraint}")
     return remote, remote.name
