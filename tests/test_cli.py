@@ -126,3 +126,16 @@ def test_chat_in_the_terminal(model_path: Path, qwen_home: Path) -> None:
     assert out.returncode == 0, out.stderr
     assert "😄 Positive" in out.stdout
     assert "bot> " in out.stdout and len(out.stdout.split("bot> ", 1)[1].strip()) > 0
+
+
+def test_the_gui_entry_point_passes_the_window_options(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`qwen-aio-gui --lang zh` (the frozen smoke test runs it so) reaches the window."""
+    import qwen_aio.cli as cli
+    import qwen_aio.cli.cmd_desktop as cmd_desktop
+
+    seen: list[list[str]] = []
+    monkeypatch.setattr(cmd_desktop, "open_window", lambda args: seen.append(
+        cmd_desktop.window_argv(args)) or 0)
+    monkeypatch.setattr(sys, "argv", ["qwen-aio-gui", "--lang", "zh", "--no-tray"])
+    assert cli.gui_main() == 0
+    assert seen == [["--lang", "zh", "--no-tray"]]
