@@ -154,11 +154,13 @@ class DesktopApp(QObject):
                  resolver: Resolver | None = None, downloader: Downloader | None = None,
                  requested_model: str | None = None, use_tray: bool = True,
                  locale_name: str | None = None, language: str | None = None,
-                 theme_name: str | None = None, backend_url: str | None = None) -> None:
+                 theme_name: str | None = None, backend_url: str | None = None,
+                 threads: int | None = None) -> None:
         super().__init__()
         self.settings = settings
         # --backend: this run only, never saved ("" runs the local model; None: the setting)
         self._backend_override = backend_url
+        self._threads_override = threads  # --threads: this run only, never saved
         self._resolver = resolver or backend.resolve_model
         self._downloader = downloader
         self._requested = requested_model
@@ -258,9 +260,12 @@ class DesktopApp(QObject):
         return self.settings.backend_url.strip()
 
     def _load_settings(self) -> Settings:
-        """A copy of the settings for the worker, with this run's server (--backend)."""
+        """A copy of the settings for the worker, with this run's server and threads (--backend,
+        --threads: neither is saved)."""
         settings = copy.deepcopy(self.settings)
         settings.backend_url = self.backend_url()
+        if self._threads_override:
+            settings.threads = self._threads_override
         return settings
 
     def ensure_model(self) -> None:
@@ -362,6 +367,8 @@ class DesktopApp(QObject):
             self.quick.retranslate(self.tr)
             if self.tray is not None:
                 self.tray.retranslate(self.tr)
+        if old.threads != new.threads:
+            self._threads_override = None  # the person chose now: it wins over --threads
         if old.theme != new.theme:
             self._theme_override = None  # the person chose one now: it wins over --theme
             self.apply_theme()
@@ -466,13 +473,12 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     settings = Settings.load()
-    if args.threads:
-        settings.threads = max(1, args.threads)
     backend_url = None  # --backend: this run only, never saved ("local": the local model)
     if args.backend is not None:
         backend_url = "" if args.backend.strip().lower() == "local" else args.backend.strip()
     desktop = DesktopApp(settings, requested_model=args.model, use_tray=not args.no_tray,
-                         language=args.lang, theme_name=args.theme, backend_url=backend_url)
+                         language=args.lang, theme_name=args.theme, backend_url=backend_url,
+                         threads=max(1, args.threads) if args.threads else None)
     single.activated.connect(desktop.window.show_and_raise)
     desktop.finished.connect(qapp.quit)
     quit_on_signals(desktop)

@@ -103,3 +103,29 @@ def test_backend_for_one_run_is_never_saved(qtbot: Any, make_app: Any,
     qtbot.waitUntil(lambda: app.client.model_loaded, timeout=10_000)
     assert seen[0] == url and seen[-1] == "" and app.backend_url() == ""
     assert Settings.load().backend_url == ""
+
+
+def test_threads_for_one_run_reach_the_engine_and_are_never_saved(
+        qtbot: Any, make_app: Any, fake_engine: FakeEngine) -> None:
+    """`qwen-aio --threads 1`: the engine gets 1; saving other settings does not keep it."""
+    import copy
+
+    seen: list[int] = []
+
+    def factory(choice: ResolvedModel, settings: Settings) -> Any:
+        seen.append(settings.threads)
+        return fake_engine
+
+    app = make_app(engine_factory=factory, threads=1,
+                   resolver=lambda s, r: ResolvedModel("fake", Path("fake.gguf"), "Fake model"))
+    qtbot.waitUntil(lambda: app.client.model_loaded, timeout=10_000)
+    assert seen == [1] and app.settings.threads == 0
+    changed = copy.deepcopy(app.settings)
+    changed.theme = "dark"
+    app.apply_settings(changed)
+    assert Settings.load().threads == 0
+    changed = copy.deepcopy(app.settings)
+    changed.threads = 2  # the person's choice now wins over --threads
+    app.apply_settings(changed)
+    qtbot.waitUntil(lambda: len(seen) == 2 and app.client.model_loaded, timeout=10_000)
+    assert seen == [1, 2] and Settings.load().threads == 2
