@@ -21,6 +21,7 @@ from qwen_aio.desktop.chat_view import MessageBubble, plain_label
 from qwen_aio.desktop.file_dialogs import ask_markdown_path
 from qwen_aio.desktop.i18n import LANGUAGES, Translator
 from qwen_aio.desktop.store import ConversationStore, StoredMessage
+from qwen_aio.desktop.tasks_ui import show_task, task_named
 from qwen_aio.desktop.window_layout import WindowLayout
 from qwen_aio.foundation.errors import ConversationsUnavailable
 
@@ -90,16 +91,6 @@ class Conversations(QObject):
         self.view.input.setFocus()
         return conv.id
 
-    def _show_task(self, bubble: MessageBubble, m: StoredMessage) -> None:
-        """A task's text ("→ Summary") or result ("Summary", keywords as chips)."""
-        task = next((t for t in self.view.task_box.tasks if t.id == m.task), None)
-        name = task.name(self.view.tr.language) if task is not None else str(m.task)
-        if m.role == "user":
-            bubble.set_task(str(m.task), self.view.tr("task.asked", task=name))
-        else:
-            structured = task.structured if task is not None else m.task == "keywords"
-            bubble.set_task(str(m.task), name, structured=structured)
-
     @_shows_store_errors
     def open(self, conversation_id: int) -> None:
         """Show a saved conversation with its chips (a running reply keeps saving in the store)."""
@@ -110,7 +101,7 @@ class Conversations(QObject):
         for m in messages:
             bubble = chat.add(m.role, m.content, m.id)
             if m.task is not None:
-                self._show_task(bubble, m)
+                show_task(bubble, task_named(m.task, self.view.task_box.tasks), self.view.tr)
             if m.role == "user":
                 bubble.set_mood(m.mood_label, m.mood_confidence, m.mood_corrected)
             else:

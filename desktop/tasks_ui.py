@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from PySide6.QtWidgets import QComboBox
 
 from qwen_aio.desktop.backend import TaskInfo
+from qwen_aio.desktop.chat_view import MessageBubble
 from qwen_aio.desktop.i18n import Translator
 
 _COMMAND = re.compile(r"^/([A-Za-z][\w-]*)(?=\s|$)\s*")
@@ -51,6 +52,23 @@ def parse(text: str, tasks: list[TaskInfo], chosen: TaskInfo | None = None) -> R
         if t is not None:
             target, rest = t.group(1).lower(), rest[t.end():]
     return Request(rest.strip(), task, target)
+
+
+def show_task(bubble: MessageBubble, task: TaskInfo, tr: Translator) -> None:
+    """Head a message with its task: the person's text "→ Summary", the result "Summary"
+    (a structured result, keywords, as chips)."""
+    name = task.name(tr.language)
+    if bubble.role == "user":
+        bubble.set_task(task.id, tr("task.asked", task=name))
+    else:
+        bubble.set_task(task.id, name, structured=task.structured)
+
+
+def task_named(task_id: str, tasks: list[TaskInfo]) -> TaskInfo:
+    """The task with this id, or a stand-in named by its id (a task no longer offered: its
+    saved messages still say what they were)."""
+    known = next((t for t in tasks if t.id == task_id), None)
+    return known or TaskInfo(task_id, task_id, task_id, structured=task_id == "keywords")
 
 
 class TaskPicker(QComboBox):

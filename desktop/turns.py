@@ -117,10 +117,7 @@ class Turns(QObject):
         return chat_history(self.store.messages(conversation_id))
 
     def task_info(self, task_id: str | None) -> TaskInfo | None:
-        if task_id is None:
-            return None
-        known = next((t for t in self.client.tasks if t.id == task_id), None)
-        return known or TaskInfo(task_id, task_id, task_id)  # a task no longer offered
+        return None if task_id is None else tasks_ui.task_named(task_id, self.client.tasks)
 
     def _name(self, task: TaskInfo) -> str:
         return task.name(self.view.tr.language)
@@ -130,11 +127,8 @@ class Turns(QObject):
         """The loaded engine's tasks: the picker offers them, shown task messages are named."""
         self.view.task_box.set_tasks(tasks)
         for b in self.view.chat.bubbles:
-            task = next((t for t in tasks if t.id == b.task), None)
-            if task is not None:
-                name = self._name(task)
-                b.set_task(task.id, self.view.tr("task.asked", task=name) if b.role == "user"
-                           else name, structured=task.structured and b.role == "assistant")
+            if b.task is not None:
+                tasks_ui.show_task(b, tasks_ui.task_named(b.task, tasks), self.view.tr)
 
     # --- starting a turn --------------------------------------------------------------------
 
@@ -168,7 +162,7 @@ class Turns(QObject):
         bubble = self.view.chat.add("user", text, stored.id, stored.created)
         self.view.input.clear_message()
         if task is not None:
-            bubble.set_task(task.id, self.view.tr("task.asked", task=self._name(task)))
+            tasks_ui.show_task(bubble, task, self.view.tr)
             picker.choose(None)  # the picker is for the next message only
         rid = self.client.send(history, text, max_tokens=self.settings.reply_limit(),
                                system_prompt=self.settings.system_prompt or None,
@@ -363,8 +357,7 @@ class Turns(QObject):
             turn.reply_bubble = self.view.chat.add("assistant", "")
             turn.reply_bubble.set_details(model=self._model or None)
             if turn.task is not None:
-                turn.reply_bubble.set_task(turn.task.id, self._name(turn.task),
-                                           structured=turn.task.structured)
+                tasks_ui.show_task(turn.reply_bubble, turn.task, self.view.tr)
         self.view.status_mood.setText(self.view.tr("status.mood_cached") if mood.cached
                                       else self.view.tr("status.mood_latency",
                                                         ms=mood.latency_ms))
