@@ -212,6 +212,21 @@ STRINGS: dict[str, str] = {
         "app", "{path} is not a GGUF model file. Choose a file ending in .gguf made for "
         "llama.cpp."),
     "setup.done": QT_TRANSLATE_NOOP("app", "Model ready."),
+    # the model ladder: each catalogue model's size, memory and expected speed (setup, settings)
+    "ladder.recommended": QT_TRANSLATE_NOOP("app", "Recommended"),
+    "ladder.similar": QT_TRANSLATE_NOOP("app", "About as light as the default"),
+    "ladder.better": QT_TRANSLATE_NOOP("app", "Better replies, needs more memory / slower"),
+    "ladder.tiny": QT_TRANSLATE_NOOP("app", "Tiny and fast, weak replies (for tests)"),
+    "ladder.facts": QT_TRANSLATE_NOOP(
+        "app", "{size} download · about {memory} of memory · about {speed} tokens/s on 2 cores"),
+    "ladder.short": QT_TRANSLATE_NOOP("app", "{size} · {memory} memory · ~{speed} tokens/s"),
+    "ladder.estimate": QT_TRANSLATE_NOOP(
+        "app", "Memory and speed are estimates for a 2-core laptop with a 2,048-token context."),
+    "setup.more": QT_TRANSLATE_NOOP(
+        "app", "More models. The bigger ones give better replies, but need more memory and "
+        "are slower."),
+    "settings.model_item": QT_TRANSLATE_NOOP("app", "{name} — {facts}"),
+    "settings.model_recommended": QT_TRANSLATE_NOOP("app", "{title} (recommended)"),
     # background checksum of a catalogue model
     "check.title": QT_TRANSLATE_NOOP("app", "The model file is damaged"),
     "check.damaged": QT_TRANSLATE_NOOP(

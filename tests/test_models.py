@@ -40,8 +40,10 @@ from qwen_aio.models.catalog import (
 from qwen_aio.models.download import DownloadProgress, download
 
 
-def test_catalogue_has_the_three_models_with_sources() -> None:
-    assert set(CATALOG) == {DEFAULT_MODEL_ID, FALLBACK_MODEL_ID, "smollm2-135m-instruct"}
+def test_catalogue_has_the_models_with_sources() -> None:
+    assert set(CATALOG) == {DEFAULT_MODEL_ID, FALLBACK_MODEL_ID, "smollm2-135m-instruct",
+                            # the ladder's bigger hub models: tests/test_model_ladder.py
+                            "qwen2.5-0.5b-instruct", "qwen2.5-1.5b-instruct", "qwen3-1.7b"}
     default = CATALOG[DEFAULT_MODEL_ID]
     assert isinstance(default.source, HubSource)
     assert default.source.repo_id == "Qwen/Qwen1.5-0.5B-Chat-GGUF"

@@ -488,6 +488,46 @@ Next step: {hint}</source>
         <translation>模型已就绪。</translation>
     </message>
     <message>
+        <source>Recommended</source>
+        <translation>推荐</translation>
+    </message>
+    <message>
+        <source>About as light as the default</source>
+        <translation>与默认模型一样轻巧</translation>
+    </message>
+    <message>
+        <source>Better replies, needs more memory / slower</source>
+        <translation>回复更好，但需要更多内存、速度更慢</translation>
+    </message>
+    <message>
+        <source>Tiny and fast, weak replies (for tests)</source>
+        <translation>极小且快，回复较弱（用于测试）</translation>
+    </message>
+    <message>
+        <source>{size} download · about {memory} of memory · about {speed} tokens/s on 2 cores</source>
+        <translation>下载 {size} · 约需 {memory} 内存 · 双核约 {speed} 词元/秒</translation>
+    </message>
+    <message>
+        <source>{size} · {memory} memory · ~{speed} tokens/s</source>
+        <translation>{size} · 内存 {memory} · 约 {speed} 词元/秒</translation>
+    </message>
+    <message>
+        <source>Memory and speed are estimates for a 2-core laptop with a 2,048-token context.</source>
+        <translation>内存和速度是按双核笔记本电脑、2,048 词元上下文估算的。</translation>
+    </message>
+    <message>
+        <source>More models. The bigger ones give better replies, but need more memory and are slower.</source>
+        <translation>更多模型。较大的模型回复更好，但需要更多内存，速度也更慢。</translation>
+    </message>
+    <message>
+        <source>{name} — {facts}</source>
+        <translation>{name} — {facts}</translation>
+    </message>
+    <message>
+        <source>{title} (recommended)</source>
+        <translation>{title}（推荐）</translation>
+    </message>
+    <message>
         <source>The model file is damaged</source>
         <translation>模型文件已损坏</translation>
     </message>
