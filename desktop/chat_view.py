@@ -6,9 +6,12 @@ confirmed. While a reply streams its pieces are buffered and laid out at most ev
 RENDER_EVERY_MS, so a fast model never floods the UI thread. Each message has Copy (button and
 context menu); the last reply has Regenerate, the last message of the person Edit. Hovering a
 message shows when it was written; a reply shows its model and why it ended, and the engine's
-notices about a message sit under it. A reply cut by the token limit shows Continue when it is
-the last message. A huge message shows only its beginning, with "Show more" (in place, bounded)
-and "Show all" (long_text.py).
+notices about a message sit under it. A reply that stopped for the token limit (cut, or ended
+at a sentence near it: continuing.py) shows Continue when it is the last message, and also
+"Longer replies" when the person asked for a list or a long answer. While a reply has no text
+yet, its bubble shows "Thinking…" (reply_waiting.py), which is never part of its text.
+A huge message shows only its beginning, with "Show more" (in place, bounded) and "Show all"
+(long_text.py).
 Colours come from the palette (theme.py), so a dark desktop theme reads well.
 """
 
@@ -37,6 +40,7 @@ from PySide6.QtWidgets import (
 
 from qwen_aio.desktop import theme
 from qwen_aio.desktop.backend import keywords_of
+from qwen_aio.desktop.continuing import can_continue
 from qwen_aio.desktop.i18n import Translator, human_bytes
 from qwen_aio.desktop.long_text import (
     IN_PLACE_STEPS,
@@ -47,6 +51,7 @@ from qwen_aio.desktop.long_text import (
     utf8_size,
 )
 from qwen_aio.desktop.markdown_view import MarkdownView, set_link_color
+from qwen_aio.desktop.reply_waiting import ReplyWaiting
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +81,7 @@ def view_style_sheet(palette: QPalette) -> str:
              f"#messageBody {{ color:{c(text)}; background:transparent; }}",
              f"QLabel#cutHint, QLabel#replyMeta, QLabel#engineNotice {{ color:{muted}; "
              "font-size:11px; }",
+             f"QLabel#replyWaiting {{ color:{muted}; font-style:italic; }}",
              f"QPushButton[linkButton=\"true\"] {{ background:transparent; color:{muted}; "
              "border:none; padding:0px 4px; font-size:11px; }",
              f"QPushButton[linkButton=\"true\"]:hover {{ color:{c(link)}; "
@@ -87,13 +93,16 @@ def view_style_sheet(palette: QPalette) -> str:
         bg = theme.bubble(palette, role)
         sheet += [
             f"QFrame#bubble_{role} {{ background:{c(bg)}; border-radius:10px; }}",
-            f"QFrame#bubble_{role} QPushButton#continueButton {{ "
+            f"QFrame#bubble_{role} QPushButton#continueButton, "
+            f"QFrame#bubble_{role} QPushButton#longerButton {{ "
             f"background:{c(theme.mix(bg, link, 0.06))}; color:{c(link)}; "
             f"border:1px solid {c(theme.mix(bg, link, 0.5))}; border-radius:9px; "
             "padding:1px 10px; }",
-            f"QFrame#bubble_{role} QPushButton#continueButton:hover {{ "
+            f"QFrame#bubble_{role} QPushButton#continueButton:hover, "
+            f"QFrame#bubble_{role} QPushButton#longerButton:hover {{ "
             f"background:{c(theme.mix(bg, link, 0.15))}; }}",
-            f"QFrame#bubble_{role} QPushButton#continueButton:disabled {{ color:{muted}; "
+            f"QFrame#bubble_{role} QPushButton#continueButton:disabled, "
+            f"QFrame#bubble_{role} QPushButton#longerButton:disabled {{ color:{muted}; "
             f"border-color:{muted}; }}",
             f"QFrame#bubble_{role} QLabel#keywordChip {{ "
             f"background:{c(theme.mix(bg, link, 0.10))}; color:{c(text)}; "
@@ -168,6 +177,7 @@ class MessageBubble(QFrame):
 
     chipClicked = Signal(object)  # this bubble: the person says its mood label is wrong
     continueClicked = Signal(object)  # this bubble: write more of this cut reply
+    longerClicked = Signal(object)  # this bubble: longer replies from now on, and more of this
     regenerateClicked = Signal(object)  # this bubble: write this (last) reply again
     editClicked = Signal(object)  # this bubble: put this (last) message back in the input
     linkClicked = Signal(QUrl)  # a link in a reply was clicked (nothing is opened yet)
@@ -224,6 +234,8 @@ class MessageBubble(QFrame):
         self.mood_corrected = False
         self.cut_hint: QLabel | None = None
         self.continue_button: QPushButton | None = None
+        self.longer_button: QPushButton | None = None
+        self.waiting: ReplyWaiting | None = None  # made when first needed: most never wait
         self.meta_label: QLabel | None = None
         self.regenerate_button: QPushButton | None = None
         self.edit_button: QPushButton | None = None
@@ -260,13 +272,20 @@ class MessageBubble(QFrame):
             self.continue_button.setToolTip(tr("chat.continue_tip"))
             self.continue_button.setCursor(Qt.CursorShape.PointingHandCursor)
             self.continue_button.clicked.connect(self._on_continue_clicked)
+            self.longer_button = QPushButton(tr("chat.longer"))
+            self.longer_button.setObjectName("longerButton")
+            self.longer_button.setToolTip(tr("chat.longer_tip"))
+            self.longer_button.setCursor(Qt.CursorShape.PointingHandCursor)
+            self.longer_button.clicked.connect(lambda: self.longerClicked.emit(self))
             row = QHBoxLayout()
             row.addWidget(self.cut_hint)
             row.addWidget(self.continue_button)
+            row.addWidget(self.longer_button)
             row.addStretch(1)
             layout.addLayout(row)
             self.cut_hint.hide()
             self.continue_button.hide()
+            self.longer_button.hide()
             self.meta_label = plain_label("")
             self.meta_label.setObjectName("replyMeta")
             self.meta_label.setWordWrap(False)
@@ -376,6 +395,9 @@ class MessageBubble(QFrame):
                 lambda: self.editClicked.emit(self))
         if self.can_continue:
             menu.addAction(tr("chat.continue")).triggered.connect(self._on_continue_clicked)
+        if self.can_offer_longer:
+            menu.addAction(tr("chat.longer")).triggered.connect(
+                lambda: self.longerClicked.emit(self))
         self.last_menu = [a.text() for a in menu.actions() if not a.isSeparator()]
         if QGuiApplication.platformName() != "offscreen":
             menu.exec(where)
@@ -407,6 +429,8 @@ class MessageBubble(QFrame):
     def append_text(self, piece: str) -> None:
         """A streamed piece: cheap however long the reply is and however fast pieces come; the
         body is laid out again at most every RENDER_EVERY_MS (see `flush`)."""
+        if self.waiting is not None and self.waiting.active:
+            self.stop_waiting()  # the text has begun
         self._parts.append(piece)
         self._joined = None
         self._bytes += utf8_size(piece)
@@ -422,6 +446,8 @@ class MessageBubble(QFrame):
             self._render()
 
     def set_text(self, text: str) -> None:
+        if text and self.waiting is not None and self.waiting.active:
+            self.stop_waiting()
         self._render_timer.stop()
         self._parts, self._joined = [text], text
         self._bytes = utf8_size(text)
@@ -588,23 +614,64 @@ class MessageBubble(QFrame):
         return [w.text() for w in self.findChildren(QLabel, "engineNotice")]
 
     def set_stop_reason(self, reason: str | None) -> None:
-        """Why the reply ended; a cut one ("limit") shows the hint under its text."""
+        """Why the reply ended; a cut one ("limit") shows the hint under its text (one ended at
+        a sentence near the limit says so only where Continue is offered)."""
         self.flush()
         self.stop_reason = reason
         if self.cut_hint is not None:
+            self.cut_hint.setText(self._tr("chat.trimmed" if reason == "sentence"
+                                           else "chat.cut"))
             self.cut_hint.setVisible(reason == "limit")
-        if reason != "limit":
+        if not can_continue(reason):
             self.set_can_continue(False)
         if reason is None:
             self.stopped = False
         self._show_meta()
 
-    def set_can_continue(self, shown: bool, enabled: bool = True) -> None:
-        """The Continue button: the window shows it on the last message only, if it was cut."""
-        if self.continue_button is None:
+    def set_can_continue(self, shown: bool, enabled: bool = True, *,
+                         longer: bool = False) -> None:
+        """Continue: the window shows it on the last message only, if it stopped for the
+        limit ("limit" or "sentence"); with ``longer``, "Longer replies" beside it."""
+        if self.continue_button is None or self.cut_hint is None or self.longer_button is None:
             return
-        self.continue_button.setVisible(shown and self.stop_reason == "limit")
+        shown = shown and can_continue(self.stop_reason)
+        self.continue_button.setVisible(shown)
         self.continue_button.setEnabled(enabled)
+        self.longer_button.setVisible(shown and longer)
+        self.longer_button.setEnabled(enabled)
+        trimmed = self.stop_reason == "sentence"
+        self.cut_hint.setText(self._tr("chat.trimmed" if trimmed else "chat.cut"))
+        self.cut_hint.setVisible(self.stop_reason == "limit" or (trimmed and shown))
+
+    @property
+    def can_offer_longer(self) -> bool:
+        return self.longer_button is not None and not self.longer_button.isHidden()
+
+    # --- waiting for the first text ---------------------------------------------------------
+
+    def start_waiting(self, tick_ms: int | None = None, busy_after_ms: int | None = None) -> None:
+        """"Thinking…" under the (empty) text until the first piece arrives or `stop_waiting`."""
+        if self.waiting is None:
+            self.waiting = ReplyWaiting(self._tr)
+            self.waiting.announced.connect(self.setAccessibleDescription)
+            layout = self.layout()
+            assert isinstance(layout, QVBoxLayout)
+            layout.insertWidget(layout.indexOf(self.body) + 1, self.waiting)
+        if not self.text:
+            self.body.hide()  # an empty body is a blank line above the indicator
+            self.copy_button.hide()  # nothing to copy yet
+        self.waiting.start(tick_ms, busy_after_ms)
+
+    def stop_waiting(self) -> None:
+        if self.waiting is None:
+            return
+        self.waiting.stop()
+        self.body.setVisible(self.keywords is None)  # keyword chips stand in for the body
+        self.copy_button.show()
+
+    @property
+    def is_waiting(self) -> bool:
+        return self.waiting is not None and self.waiting.active
 
     @property
     def can_continue(self) -> bool:
@@ -641,9 +708,15 @@ class MessageBubble(QFrame):
             self.chip.setToolTip(tr("mood.correct_tip"))
             self.chip.setAccessibleDescription(tr("mood.correct_tip"))
         if self.cut_hint is not None and self.continue_button is not None:
-            self.cut_hint.setText(tr("chat.cut"))
+            self.cut_hint.setText(tr("chat.trimmed" if self.stop_reason == "sentence"
+                                     else "chat.cut"))
             self.continue_button.setText(tr("chat.continue"))
             self.continue_button.setToolTip(tr("chat.continue_tip"))
+        if self.longer_button is not None:
+            self.longer_button.setText(tr("chat.longer"))
+            self.longer_button.setToolTip(tr("chat.longer_tip"))
+        if self.waiting is not None:
+            self.waiting.retranslate(tr)
         self._label_actions()
         self._show_meta()
         self._shown = None
@@ -677,6 +750,7 @@ class ChatView(QScrollArea):
 
     chipClicked = Signal(object)  # MessageBubble
     continueClicked = Signal(object)  # MessageBubble
+    longerClicked = Signal(object)  # MessageBubble
     regenerateClicked = Signal(object)  # MessageBubble
     editClicked = Signal(object)  # MessageBubble
 
@@ -728,6 +802,7 @@ class ChatView(QScrollArea):
             bubble.set_details(created=created)
         bubble.chipClicked.connect(self.chipClicked)
         bubble.continueClicked.connect(self.continueClicked)
+        bubble.longerClicked.connect(self.longerClicked)
         bubble.regenerateClicked.connect(self.regenerateClicked)
         bubble.editClicked.connect(self.editClicked)
         bubble.linkClicked.connect(self.open_link)

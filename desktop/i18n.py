@@ -107,6 +107,12 @@ STRINGS: dict[str, str] = {
     "chat.cut": QT_TRANSLATE_NOOP("app", "… cut at the length limit"),
     "chat.continue": QT_TRANSLATE_NOOP("app", "Continue"),
     "chat.continue_tip": QT_TRANSLATE_NOOP("app", "Write more of this reply"),
+    "chat.trimmed": QT_TRANSLATE_NOOP("app", "… ended early, near the length limit"),
+    "chat.longer": QT_TRANSLATE_NOOP("app", "Longer replies"),
+    "chat.longer_tip": QT_TRANSLATE_NOOP(
+        "app", "Set the reply length to Long (next to the input) and write more of this reply"),
+    "chat.waiting": QT_TRANSLATE_NOOP("app", "Thinking"),
+    "chat.waiting_busy": QT_TRANSLATE_NOOP("app", "Still working — the computer is busy"),
     "chat.you": QT_TRANSLATE_NOOP("app", "You"),
     "chat.assistant": QT_TRANSLATE_NOOP("app", "Assistant"),
     "chat.interrupted": QT_TRANSLATE_NOOP(

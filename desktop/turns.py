@@ -9,6 +9,15 @@ every SAVE_EVERY_MS while it streams, then once more at its end with the status,
 token counts; so a crash loses at most the last half second, and the next start marks the row
 "interrupted". Quitting delivers what the worker already sent and saves it as "stopped".
 
+From the moment the reply's bubble is there (the mood has arrived, or Continue was clicked)
+until its first piece of text, the bubble shows "Thinking…" (reply_waiting.py), and that the
+computer is busy after a few seconds; it stops at the first text, on an error and on Stop.
+
+Continue is offered on the last reply when it stopped for its token limit, cut ("limit") or
+ended at a sentence near it ("sentence"): continuing.py decides, for the CLI's /continue too.
+When the person asked for a list or a long answer, "Longer replies" beside it sets the long
+preset and continues.
+
 Regenerate runs the turn again over the history before the last reply; the old reply's row is
 deleted when the new one has its first text (so Stop or an error before that gives the old reply
 back). Edit puts the person's last message back in the input and removes that exchange.
@@ -27,9 +36,11 @@ from PySide6.QtCore import QCoreApplication, QEvent, QObject, QTimer, Signal, Sl
 from qwen_aio.desktop import tasks_ui
 from qwen_aio.desktop.backend import Message, MoodResult, ReplyStats, TaskInfo
 from qwen_aio.desktop.chat_view import MessageBubble
+from qwen_aio.desktop.continuing import can_continue, offer_longer
 from qwen_aio.desktop.conversations import Conversations
+from qwen_aio.desktop.reply_waiting import BUSY_AFTER_MS, TICK_MS
 from qwen_aio.desktop.store import ConversationStore, StoredMessage
-from qwen_aio.desktop.window_layout import PASTE_HELD_CHARS, WindowLayout
+from qwen_aio.desktop.window_layout import LENGTHS, PASTE_HELD_CHARS, WindowLayout
 from qwen_aio.desktop.worker import EngineClient
 from qwen_aio.foundation.errors import ConversationsUnavailable
 from qwen_aio.foundation.settings import Settings
@@ -62,6 +73,8 @@ class _Turn:
     continued_id: int | None = None
     base_text: str = ""
     base_tokens: int = 0  # a continuation: the saved reply's token count before this turn
+    base_reason: str = "limit"  # a continuation: why the saved reply stopped ("limit" or
+    # "sentence"), given back if this turn adds nothing
     text: str = ""  # this turn's reply so far
     reply_id: int | None = None  # its row in the store, once it has text
     saved_text: str | None = None  # what that row holds now
@@ -92,6 +105,9 @@ class Turns(QObject):
         self._set_state = set_state
         self._update_controls = update_controls
         self._turn: _Turn | None = None
+        # the "Thinking…" indicator's pace (tests shorten them)
+        self.waiting_tick_ms = TICK_MS
+        self.waiting_busy_after_ms = BUSY_AFTER_MS
         self._model = ""  # the loaded engine's name, saved with each reply
         self._save_timer = QTimer(self)
         self._save_timer.setSingleShot(True)
@@ -107,6 +123,9 @@ class Turns(QObject):
         client.tasksChanged.connect(self._on_tasks)
         conversations.opened.connect(self._on_conversation_opened)
         view.chat.regenerateClicked.connect(self.regenerate)
+        view.chat.longerClicked.connect(self.longer_replies)
+        # "Longer replies" is offered only while the replies are not long already
+        view.length_box.currentIndexChanged.connect(lambda _i: self.refresh_continue())
         view.chat.editClicked.connect(self.edit_last)
 
     def history(self, conversation_id: int | None) -> list[Message]:
@@ -253,7 +272,8 @@ class Turns(QObject):
         box.setFocus()
 
     def continue_reply(self, bubble: MessageBubble | None = None) -> None:
-        """Write more of the open conversation's last reply, cut by the token limit."""
+        """Write more of the open conversation's last reply, stopped for its token limit (cut,
+        or ended at a sentence near it)."""
         conversation_id = self.conversations.current_id
         if self.client.busy or not self.client.model_loaded or conversation_id is None:
             return
@@ -263,7 +283,7 @@ class Turns(QObject):
             self._set_state("state.store_failed", error=exc.reason)
             return
         if not messages or messages[-1].role != "assistant" \
-                or messages[-1].stop_reason != "limit" or messages[-1].task is not None:
+                or not can_continue(messages[-1].stop_reason) or messages[-1].task is not None:
             return
         cut = messages[-1]
         bubbles = self.view.chat.bubbles
@@ -276,35 +296,51 @@ class Turns(QObject):
                                          system_prompt=self.settings.system_prompt or None)
         target.set_text(cut.content)
         target.set_stop_reason(None)
+        self._start_waiting(target)
         self._turn = _Turn(rid, conversation_id, None, None, target, cut.id, cut.content,
-                           cut.reply_tokens or 0, reply_id=cut.id, saved_text=cut.content)
+                           cut.reply_tokens or 0, cut.stop_reason or "limit", reply_id=cut.id,
+                           saved_text=cut.content)
         self._set_state("state.continuing")
         self._show_speed_waiting()
         self._update_controls()
+
+    def longer_replies(self, bubble: MessageBubble | None = None) -> None:
+        """"Longer replies": the long preset from now on (the box next to the input, which
+        saves it), then more of this reply at that length."""
+        if self.client.busy or not self.client.model_loaded:
+            return
+        self.view.length_box.setCurrentIndex(LENGTHS.index("long"))
+        self.settings.reply_length = "long"  # the window saves it too; this turn needs it now
+        self.continue_reply(bubble)
 
     def stop(self) -> None:
         if self.client.busy:
             self.client.stop()
 
     def refresh_continue(self) -> None:
-        """Continue sits on the conversation's last message only, if that is a cut reply;
-        Regenerate on the last reply, Edit on the person's last message (while idle)."""
+        """Continue sits on the conversation's last message only, if that reply stopped for
+        its limit ("Longer replies" too, if the person asked for a long answer); Regenerate on
+        the last reply, Edit on the person's last message (while idle)."""
         bubbles = self.view.chat.bubbles
         last = bubbles[-1] if bubbles else None
         running = self._turn.reply_bubble if self._turn is not None else None
         idle = not self.client.busy
         enabled = self.client.model_loaded and idle
         last_user = next((b for b in reversed(bubbles) if b.role == "user"), None)
+        preset = LENGTHS[self.view.length_box.currentIndex()]
         for b in bubbles:
             final_reply = (b is last and b is not running and b.role == "assistant"
                            and b.message_id is not None)
-            b.set_can_continue(final_reply and b.task is None, enabled)
+            longer = (final_reply and last_user is not None
+                      and offer_longer(last_user.text, b.stop_reason, preset))
+            b.set_can_continue(final_reply and b.task is None, enabled, longer=longer)
             b.set_can_regenerate(final_reply and last_user is not None, enabled)
             b.set_can_edit(b is last_user and b.message_id is not None and idle)
 
     def _on_conversation_opened(self) -> None:
         """Another conversation is shown: a running turn keeps saving, but off screen."""
         if self._turn is not None:
+            self._stop_waiting(self._turn)
             self._turn.user_bubble = self._turn.reply_bubble = None
         self._show_details()
         self.refresh_continue()
@@ -322,6 +358,17 @@ class Turns(QObject):
             m = stored.get(b.message_id) if b.message_id is not None else None
             if m is not None:
                 b.set_details(created=m.created, model=m.model)
+
+    # --- the sign of life before the first text --------------------------------------------
+
+    def _start_waiting(self, bubble: MessageBubble) -> None:
+        bubble.start_waiting(self.waiting_tick_ms, self.waiting_busy_after_ms)
+
+    @staticmethod
+    def _stop_waiting(turn: _Turn) -> None:
+        """The turn ended (or its bubble leaves the screen): no more "Thinking…"."""
+        if turn.reply_bubble is not None:
+            turn.reply_bubble.stop_waiting()
 
     # --- the running reply's speed ----------------------------------------------------------
 
@@ -358,6 +405,7 @@ class Turns(QObject):
             turn.reply_bubble.set_details(model=self._model or None)
             if turn.task is not None:
                 tasks_ui.show_task(turn.reply_bubble, turn.task, self.view.tr)
+            self._start_waiting(turn.reply_bubble)
         self.view.status_mood.setText(self.view.tr("status.mood_cached") if mood.cached
                                       else self.view.tr("status.mood_latency",
                                                         ms=mood.latency_ms))
@@ -486,10 +534,11 @@ class Turns(QObject):
         if turn is None or turn.request_id != rid:
             return
         self._turn = None
+        self._stop_waiting(turn)
         reason: str = stats.stop_reason
         status = "stopped" if reason == "cancelled" else "done"
         if turn.continued_id is not None and not text and reason == "cancelled":
-            reason = "limit"  # stopped before any new text: nothing changed, still cut
+            reason = turn.base_reason  # stopped before any new text: nothing changed
         else:
             self._finish_row(turn, text, status, stats)
         if turn.replaces:
@@ -528,13 +577,14 @@ class Turns(QObject):
             return
         self._turn = None
         self._save_timer.stop()
+        self._stop_waiting(turn)
         if turn.continued_id is not None:
             if turn.saved_text != turn.base_text and turn.store_error is None:
                 self._write(turn, self.store.update_reply, turn.continued_id, turn.base_text,
-                            status="done", stop_reason="limit")
+                            status="done", stop_reason=turn.base_reason)
             if turn.reply_bubble is not None:
-                turn.reply_bubble.set_text(turn.base_text)  # back as it was: still cut
-                turn.reply_bubble.set_stop_reason("limit")
+                turn.reply_bubble.set_text(turn.base_text)  # back as it was: still continuable
+                turn.reply_bubble.set_stop_reason(turn.base_reason)
         elif turn.reply_id is not None:
             self._finish_row(turn, turn.text, "failed", None)
         if turn.replaces:
@@ -559,6 +609,7 @@ class Turns(QObject):
         turn = self._turn
         if turn is not None:  # the worker never answered: save what arrived
             self._turn = None
+            self._stop_waiting(turn)
             if turn.continued_id is None or turn.text:
                 self._finish_row(turn, turn.text, "stopped", None, "cancelled")
         self._save_timer.stop()

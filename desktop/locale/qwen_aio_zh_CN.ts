@@ -224,6 +224,26 @@ Switch back to the local model?</source>
         <translation>接着写完这条回复</translation>
     </message>
     <message>
+        <source>… ended early, near the length limit</source>
+        <translation>……接近长度上限，提前结束</translation>
+    </message>
+    <message>
+        <source>Longer replies</source>
+        <translation>更长的回复</translation>
+    </message>
+    <message>
+        <source>Set the reply length to Long (next to the input) and write more of this reply</source>
+        <translation>把回复长度设为“详细”（输入框旁），并接着写这条回复</translation>
+    </message>
+    <message>
+        <source>Thinking</source>
+        <translation>正在思考</translation>
+    </message>
+    <message>
+        <source>Still working — the computer is busy</source>
+        <translation>仍在处理，电脑有点忙</translation>
+    </message>
+    <message>
         <source>You</source>
         <translation>你</translation>
     </message>

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -16,6 +17,7 @@ from qwen_aio.cli.common import (
     open_any_engine,
     terminal_text,
 )
+from qwen_aio.desktop.continuing import can_continue, offer_longer
 from qwen_aio.engine.types import EMOJI, CancelToken, Message
 from qwen_aio.foundation.errors import QwenAioError
 from qwen_aio.foundation.settings import Settings
@@ -24,6 +26,19 @@ if TYPE_CHECKING:
     from qwen_aio.engine.api import EngineAPI as Engine
 
 log = logging.getLogger(__name__)
+
+# What the terminal says after a reply that stopped for its limit (continuing.py decides which)
+ENDINGS = {"limit": " […cut at the limit: /continue]",
+           "sentence": " […ended early near the limit: /continue for more]"}
+
+
+@dataclass
+class ChatState:
+    """Between turns of the terminal chat: whether /continue has a reply to carry on."""
+
+    preset: str  # the reply length in use (short/normal/long)
+    stopped: bool = False  # the last reply stopped for its limit ("limit" or "sentence")
+    asked: str = ""  # the person's last message, for the longer-preset hint
 
 
 def configure(p: argparse.ArgumentParser) -> None:
@@ -59,8 +74,8 @@ def _chat_file(args: argparse.Namespace, engine: Engine, settings: Settings, pre
         elif row["reply"] is None:
             print(f"you> {terminal_text(text)}\n⚠️  {row['error']}\n", flush=True)
         else:
-            cut = "  [cut at the limit: /continue in a chat]" if row["stop_reason"] == "limit" \
-                else ""
+            cut = "  [stopped at the limit: /continue in a chat]" \
+                if can_continue(row["stop_reason"]) else ""
             print(f"you> {terminal_text(text)}\n{EMOJI[row['label']]} {row['label']} "
                   f"{row['confidence']:.2f}\nbot> {terminal_text(row['reply'])}{cut}\n",
                   flush=True)
@@ -82,9 +97,9 @@ def run(args: argparse.Namespace) -> int:
             engine.close()
     history: list[Message] = []
     cancel = CancelToken()
-    state = {"cut": False}  # the last reply was cut by the limit: /continue carries on
+    state = ChatState(preset)
     err(f"Chatting with {title}; replies up to {limit} tokens. "
-         "Ctrl+C stops a reply; /continue goes on with a reply cut by the limit; "
+         "Ctrl+C stops a reply; /continue goes on with a reply stopped at the limit; "
          "/reset clears the history; /quit or Ctrl+D leaves.")
     try:
         while True:
@@ -98,7 +113,7 @@ def run(args: argparse.Namespace) -> int:
                 break
             if command == "/reset":
                 history.clear()
-                state["cut"] = False
+                state.stopped = False
                 continue
             if not command:
                 continue
@@ -121,12 +136,13 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _turn(engine: Engine, settings: Settings, history: list[Message], text: str, limit: int,
-          cancel: CancelToken, state: dict[str, bool]) -> None:
-    """One exchange in the terminal: the mood, then the reply streamed (or more of a cut one)."""
+          cancel: CancelToken, state: ChatState) -> None:
+    """One exchange in the terminal: the mood, then the reply streamed (or more of one that
+    stopped for its limit)."""
     command = text.strip()
     if command == "/continue":
-        if not state["cut"]:
-            err("Nothing to continue: /continue goes on with a reply cut by the limit.")
+        if not state.stopped:
+            err("Nothing to continue: /continue goes on with a reply stopped at the limit.")
             return
         stream = engine.continue_reply(history, max_tokens=limit,
                                        system_prompt=settings.system_prompt, cancel=cancel)
@@ -138,14 +154,18 @@ def _turn(engine: Engine, settings: Settings, history: list[Message], text: str,
                              system_prompt=settings.system_prompt, cancel=cancel,
                              mood=mood.label)
         print("bot> ", end="", flush=True)
+        state.asked = text
     try:
         for piece in stream:
             print(terminal_text(piece), end="", flush=True)
     except KeyboardInterrupt:
         cancel.cancel()
         print(" [stopped]", end="")
-    state["cut"] = stream.stats.stop_reason == "limit"
-    print(" […cut at the limit: /continue]" if state["cut"] else "", flush=True)
+    reason = stream.stats.stop_reason
+    state.stopped = can_continue(reason)
+    print(ENDINGS.get(reason, "") if state.stopped else "", flush=True)
+    if offer_longer(state.asked, reason, state.preset):
+        err("Tip: for a list or a long answer, /continue, or start the chat with --reply long.")
     for notice in stream.stats.notices:
         err(f"Note: {notice}")
     if command == "/continue":
