@@ -44,7 +44,7 @@ class EngineLike(Protocol):
 
     def chat(self, history: Sequence[Message], text: str, *, max_tokens: int = 128,
              system_prompt: str | None = None, cancel: CancelToken | None = None,
-             mood: str | None = None) -> ReplyStreamLike: ...
+             mood: str | None = None, confidence: float | None = None) -> ReplyStreamLike: ...
 
     def continue_reply(self, history: Sequence[Message], *, max_tokens: int,
                        system_prompt: str | None = None,

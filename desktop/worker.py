@@ -125,7 +125,7 @@ class EngineWorker(QObject):
                                                          cancel=req.cancel))
             return engine.chat(req.history, req.text, max_tokens=req.max_tokens,
                                system_prompt=req.system_prompt, cancel=req.cancel,
-                               mood=mood.label)
+                               mood=mood.label, confidence=mood.confidence)
 
         self._reply(req.request_id, req.cancel, start)
 

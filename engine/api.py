@@ -59,7 +59,8 @@ class EngineAPI(Protocol):
     def chat(self, history: Sequence[Message], text: str, *, max_tokens: int = 128,
              system_prompt: str | None = None, temperature: float | None = None,
              cancel: CancelToken | None = None, stop_at_end: bool = True,
-             mood: str | None = None, hint: bool = True) -> ReplyStreamLike: ...
+             mood: str | None = None, hint: bool = True, confidence: float | None = None,
+             plan: bool = True) -> ReplyStreamLike: ...
 
     def continue_reply(self, history: Sequence[Message], *, max_tokens: int = 128,
                        system_prompt: str | None = None, temperature: float | None = None,

@@ -8,18 +8,22 @@ import logging
 import time
 from collections import OrderedDict
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 
 import llama_cpp
 import numpy as np
 import numpy.typing as npt
 from llama_cpp import _internals
 
+from qwen_aio.engine.candidates import CANDIDATES, choose_opener, sample_branches
 from qwen_aio.engine.guard import PhraseGuard
 from qwen_aio.engine.memo import TokenMemo
 from qwen_aio.engine.mood import PREPARE_STEP
 from qwen_aio.engine.native import EngineFailure, EvalContext, common_prefix, token_bytes
+from qwen_aio.engine.openers import Tone, fallback_line, opener_pool, reply_language, tone_for
+from qwen_aio.engine.pick import Verdict, check, pick
 from qwen_aio.engine.prompts import PromptFormat, cut_middle, reply_hint
-from qwen_aio.engine.text import language_of, may_stop_after
+from qwen_aio.engine.text import is_question, language_of, may_stop_after
 from qwen_aio.engine.types import CancelToken, Message, ReplyStats
 from qwen_aio.foundation.errors import Cancelled, QwenAioError
 
@@ -35,6 +39,7 @@ MAX_BACKTRACKS = 8  # the refusal guard's undo steps per reply; then the reply g
 # The repetition penalty looks this many tokens back, counting the person's message and the
 # previous reply first (see ChatPass._sampler).
 PENALTY_LAST_N = 64
+LONG_REPLY = 256  # token limits above this ("long") let a planned reply say a little more
 PENALTY_REPEAT = 1.3  # measured: 1.1 left a reply in 10 echoing the message
 _SENTENCE_END_TEXTS = (".", "!", "?", "。", "！", "？", "…", "...", "!!", "！！", ".\n", "!\n",
                        "?\n", "。\n", "！\n", "？\n", ".\n\n", "!\n\n", "?\n\n", "。\n\n",
@@ -45,6 +50,32 @@ def grace_tokens(max_tokens: int) -> int:
     """How many tokens before the limit a reply may end early at a sentence end (none for
     limits under 16 tokens: whoever sets those wants every token)."""
     return 0 if max_tokens < 16 else max(6, min(max_tokens // 4, 48))
+
+
+@dataclass
+class ReplyPlan:
+    """How one reply is made safe: the openers the model may choose from, the tone the mood
+    pass allows, and what the sampled text is checked against."""
+
+    message: str
+    language: str | None
+    label: str | None
+    allowed: Tone  # the label's tone when the mood pass is sure of it, else "neutral"
+    openers: tuple[tuple[str, Tone], ...]  # every opener, with its tone
+    neutral: tuple[tuple[str, Tone], ...]  # the neutral ones (and those for a question)
+    # sentences the reply may say after the kept candidate's (None: up to the token limit,
+    # for a question, which may want a list). A small model's later sentences are where it
+    # invents; a friend's reply to news is an opener and a sentence or two.
+    more_sentences: int | None = 0
+    tone: Tone = "neutral"  # the tone the chosen opener shows: the checks follow it
+
+    def faults(self, text: str) -> list[str]:
+        """The hard faults of a piece of the reply the model wrote (never sent)."""
+        return self.verdict(text).hard
+
+    def verdict(self, text: str) -> Verdict:
+        return check(self.message, text, language=self.language, label=self.label,
+                     tone=self.tone)
 
 
 class NothingToContinue(QwenAioError):
@@ -83,7 +114,7 @@ class ChatPass:
         # Flash attention costs more than it saves on the CPU once the history is long
         # (measured: 218 vs 177 ms to the first token with 1,500 tokens of history).
         self.ctx = EvalContext(model, n_ctx=n_ctx, threads=threads, name="chat",
-                               flash_attn=False)
+                               flash_attn=False, n_seq_max=CANDIDATES)
         self._seed = seed
         self._replies = 0  # replies sampled so far: each gets its own seed
         # Message text -> the exact tokens evaluated for it (a reply's generated tokens, a
@@ -102,6 +133,7 @@ class ChatPass:
         self._system_fit: tuple[str, list[int], str | None] = ("", [], None)
         self._sentence_ends = self._single_tokens(_SENTENCE_END_TEXTS)
         self._guard = PhraseGuard()
+        self._opener_tokens = TokenMemo(fmt.plain)
         self._punctuation = frozenset(int(t) for t in self._single_tokens(
             (*_SENTENCE_END_TEXTS, ",", "，", "、", ":", "：", ";", "；", " ", "\n", "'", '"')))
 
@@ -275,9 +307,16 @@ class ChatPass:
     def stream(self, history: Sequence[Message], text: str, *, max_tokens: int,
                system_prompt: str, temperature: float,
                cancel: CancelToken | None, stop_at_end: bool = True,
-               mood: str | None = None, hint: bool = True) -> ReplyStream:
+               mood: str | None = None, hint: bool = True, confidence: float | None = None,
+               plan: bool = True) -> ReplyStream:
         """A reply to ``text``; the person's turn ends with a hint (their language, the mood
-        ``mood`` and the size ``max_tokens`` allows) unless ``hint`` is False."""
+        ``mood`` and the size ``max_tokens`` allows) unless ``hint`` is False.
+
+        With ``plan`` (and ``stop_at_end``) the reply opens with a sentence the model picks
+        from those the label allows (``confidence`` decides whether it sets the tone), then
+        several continuations are sampled side by side and the one that passes the checks
+        of `engine.pick` is kept; later sentences are checked as they end.
+        """
         stats = ReplyStats()
         t0 = time.perf_counter()
         max_tokens = self._cap(max_tokens, stats)
@@ -287,8 +326,27 @@ class ChatPass:
         last = next((m for m in reversed(history)
                      if m.role == "assistant" and m.content.strip()), None)
         seen = (self._content(last) if last is not None else []) + self._fmt.plain(text)
+        reply_plan = self._plan(history, text, mood, confidence, max_tokens) \
+            if plan and stop_at_end \
+            else None
         return ReplyStream(self._generate(prompt, max_tokens, temperature, cancel, stats, t0,
-                                          stop_at_end, seen=seen), stats)
+                                          stop_at_end, seen=seen, plan=reply_plan), stats)
+
+    @staticmethod
+    def _plan(history: Sequence[Message], text: str, mood: str | None,
+              confidence: float | None, max_tokens: int) -> ReplyPlan | None:
+        """The plan for a reply to ``text``: none for a language without openers."""
+        lang = language_of(text)
+        if reply_language(lang) is None:
+            return None
+        recent = [m.content for m in history[-6:] if m.role == "assistant"]
+        question = is_question(text)
+        return ReplyPlan(
+            text, lang, mood if mood in ("Positive", "Negative") else None,
+            tone_for(mood, confidence),
+            opener_pool(lang, question=question, avoid=recent),
+            opener_pool(lang, question=question, neutral_only=True, avoid=recent),
+            more_sentences=None if question else 0 if max_tokens <= LONG_REPLY else 2)
 
     def prepare(self, history: Sequence[Message], draft: str, *, max_tokens: int,
                 system_prompt: str, mood: str | None = None, hint: bool = True,
@@ -341,7 +399,7 @@ class ChatPass:
                   cancel: CancelToken | None, stats: ReplyStats, t0: float,
                   stop_at_end: bool = True,
                   prior: tuple[str, list[int]] | None = None,
-                  seen: Sequence[int] = ()) -> Iterator[str]:
+                  seen: Sequence[int] = (), plan: ReplyPlan | None = None) -> Iterator[str]:
         try:
             stats.evaluated_tokens = self.ctx.feed(prompt, cancel)
         except Cancelled:
@@ -349,22 +407,153 @@ class ChatPass:
             return
         chain = self._sampler(temperature, seen)
         prior_text, prior_tokens = prior if prior is not None else ("", [])
-        decoder = self._decoder(prior_tokens)
         generated: list[int] = []
         starts: list[int] = []  # where each generated token's text starts in ``text``
         text = ""
         shown = 0  # characters of ``text`` already yielded (always at a token's start)
+        t_first = 0.0
+        try:
+            if plan is not None:
+                head = self._opening(prompt, plan, max_tokens, temperature, seen, cancel, stats)
+                for piece_tokens, piece in head:
+                    # the head is never undone by the guard or the checks: its tokens' starts
+                    # only need to lie before what is shown
+                    for tok in piece_tokens:
+                        starts.append(len(text))
+                        generated.append(tok)
+                    text += piece
+                    stats.generated_tokens = len(generated)
+                    if piece:
+                        if not t_first:
+                            t_first = time.perf_counter()
+                            stats.ttft_ms = (t_first - t0) * 1000
+                        yield piece
+                        shown = len(text)
+                if stats.stop_reason:  # ended (the model's end, the limit, a fallback)
+                    if stats.stop_reason != "cancelled":
+                        self._after_reply(stats.stop_reason, generated, cancel)
+                    return
+                self.ctx.feed(prompt + generated, cancel)  # the kept branch's last logits
+                for tok in generated:  # the penalty counts what the reply has said so far
+                    llama_cpp.llama_sampler_accept(chain, tok)
+            yield from self._sample_rest(prompt, max_tokens, cancel, stats, t0, stop_at_end,
+                                         chain, prior_text, prior_tokens, generated, starts,
+                                         text, shown, t_first, plan)
+        except Cancelled:
+            stats.stop_reason = "cancelled"
+        finally:
+            llama_cpp.llama_sampler_free(chain)
+
+    def _opening(self, prompt: list[int], plan: ReplyPlan, max_tokens: int, temperature: float,
+                 seen: Sequence[int], cancel: CancelToken | None,
+                 stats: ReplyStats) -> Iterator[tuple[list[int], str]]:
+        """The opener, token by token, then the kept candidate (or the fallback line) in one
+        piece: ``(tokens, text)`` pairs, all evaluated in sequence 0 when yielded except the
+        candidate's last token. Sets ``stats.stop_reason`` when the reply ends here."""
+        opener: list[int] = []
+        decoder = self._decoder([])
+        fits = max_tokens // 2  # an opener longer than this would leave no room to say more
+        if plan.openers:
+            # The first walk may take any opener; once the tone it heads for is known (before
+            # anything is shown) it must agree with the mood pass, else the model picks again
+            # among the neutral ones.
+            held: list[int] = []  # chosen while the tone is not known yet: not shown
+            deciding = True
+            walk = [(self._opener_tokens(o), tone) for o, tone in plan.openers
+                    if len(self._opener_tokens(o)) <= fits]
+            for tok, tones in choose_opener(self.ctx, walk, cancel):
+                opener.append(tok)
+                if deciding and len(tones) == 1:
+                    plan.tone = next(iter(tones))  # type: ignore[assignment]
+                    if plan.tone not in ("neutral", plan.allowed):
+                        break
+                    deciding = False
+                    for t in [*held, tok]:
+                        yield [t], decoder.decode(token_bytes(self._model, t))
+                elif deciding:
+                    held.append(tok)
+                else:
+                    yield [tok], decoder.decode(token_bytes(self._model, tok))
+            if deciding and opener:  # the walk disagreed with the mood pass: neutral ones
+                plan.tone = "neutral"
+                opener = []
+                self.ctx.feed(prompt, cancel)
+                walk = [(self._opener_tokens(o), tone) for o, tone in plan.neutral
+                        if len(self._opener_tokens(o)) <= fits]
+                for tok, _ in choose_opener(self.ctx, walk, cancel):
+                    opener.append(tok)
+                    yield [tok], decoder.decode(token_bytes(self._model, tok))
+        head_text = self._fmt_text(opener)
+        budget = max_tokens - len(opener)
+        if budget <= 0:
+            stats.stop_reason = "limit"
+            return
+        # each branch may take ``budget`` cells of the cache (all share the window): fewer
+        # branches when the conversation leaves less room
+        room = (self.ctx.n_ctx - len(self.ctx.tokens)) // budget
+        branches = max(1, min(CANDIDATES if temperature > 0 else 1, room))
+        chains = [self._sampler(temperature, [*seen, *opener]) for _ in range(branches)]
+        try:
+            cands = sample_branches(self.ctx, self._model, chains, budget=budget,
+                                    head_text=head_text, cancel=cancel)
+        finally:
+            for c in chains:
+                llama_cpp.llama_sampler_free(c)
+        for c in cands:
+            c.verdict = plan.verdict(c.text)
+        best = pick(cands, plan.message)
+        stats.candidates = [(c.text, c.verdict.hard if c.verdict else []) for c in cands]
+        if best is None:
+            self.ctx.drop_branches()
+            sep = "" if plan.language == "zh" or not head_text else " "
+            line = sep + fallback_line(plan.language, plan.tone, plan.message)
+            tokens = self._fmt.plain(line)
+            self.ctx.append(tokens, cancel)
+            stats.fallback = True
+            stats.stop_reason = "end"
+            yield tokens, line
+            return
+        self.ctx.adopt(best.seq, best.tokens[:best.decoded])
+        if not best.done and plan.more_sentences == 0:
+            stats.stop_reason = "end"
+        elif best.done:
+            stats.stop_reason = ("limit" if best.stop_reason == "limit" and not may_stop_after(
+                head_text + best.text, None) else "sentence" if best.stop_reason == "limit"
+                else "end")
+            if best.decoded < len(best.tokens):  # the cache holds every shown token
+                self.ctx.append(best.tokens[best.decoded:], cancel)
+        yield best.tokens, best.text
+
+    def _fmt_text(self, tokens: Sequence[int]) -> str:
+        return b"".join(token_bytes(self._model, t) for t in tokens).decode("utf-8", "replace")
+
+    def _sample_rest(self, prompt: list[int], max_tokens: int, cancel: CancelToken | None,
+                     stats: ReplyStats, t0: float, stop_at_end: bool,
+                     chain: llama_cpp.llama_sampler_p, prior_text: str, prior_tokens: list[int],
+                     generated: list[int], starts: list[int], text: str, shown: int,
+                     t_first: float, plan: ReplyPlan | None) -> Iterator[str]:
+        """Sample the reply token by token after ``generated`` (the planned start, if any).
+
+        With a plan, each sentence is shown only once whole and checked: a sentence with a
+        hard fault (cheer at bad news, talking as the person, an echo, a leak) ends the reply
+        before it.
+        """
+        decoder = self._decoder(prior_tokens + generated)
         bans: dict[int, set[int]] = {}  # position -> tokens the guard forbids there
         backtracks = 0
-        t_first = 0.0
         window = max_tokens - grace_tokens(max_tokens) if stop_at_end else max_tokens + 1
         vocab = self._model.vocab
+        checked = shown  # with a plan: text up to here passed the checks
+        sentences = 0  # with a plan: whole sentences said after the planned start
         try:
             while True:
                 if cancel is not None and cancel.cancelled:
                     stats.stop_reason = "cancelled"
                     break
                 n = len(generated)
+                if n >= max_tokens:
+                    stats.stop_reason = "limit"
+                    break
                 if window <= n < max_tokens and len(self._sentence_ends):
                     self.ctx.bias_logits(self._sentence_ends,
                                          SENTENCE_NUDGE * (n - window + 1) / (max_tokens - window))
@@ -376,8 +565,22 @@ class ChatPass:
                     stats.stop_reason = "end"  # a control token never renders: the turn is over
                     break
                 raw = token_bytes(self._model, token)
-                if window <= n < max_tokens and may_stop_after(prior_text + text,
-                                                  raw.decode("utf-8", "ignore")):
+                piece = raw.decode("utf-8", "ignore")
+                boundary = plan is not None and len(text) > checked and may_stop_after(
+                    prior_text + text, piece)
+                if boundary and plan is not None and plan.faults(text[checked:]):
+                    log.debug("Reply check: a sentence with %s left out",
+                              plan.faults(text[checked:]))
+                    text, generated, starts = self._cut(text, generated, starts, checked)
+                    stats.stop_reason = "end"
+                    break
+                if boundary and plan is not None:
+                    checked = len(text)
+                    sentences += 1
+                    if plan.more_sentences is not None and sentences >= plan.more_sentences:
+                        stats.stop_reason = "end"
+                        break
+                if window <= n < max_tokens and may_stop_after(prior_text + text, piece):
                     stats.stop_reason = "sentence"
                     break
                 generated.append(token)
@@ -393,6 +596,7 @@ class ChatPass:
                     del generated[k:]
                     text = text[:starts[k]]
                     del starts[k:]
+                    checked = min(checked, len(text))
                     decoder = self._decoder(prior_tokens + generated)
                     try:
                         self.ctx.feed(prompt + generated, cancel)
@@ -404,6 +608,8 @@ class ChatPass:
                 stats.generated_tokens = len(generated)
                 upto = len(text) if scan is None else max(
                     [shown] + [b for b in (*starts[1:], len(text)) if b <= scan.hold])
+                if plan is not None:
+                    upto = min(upto, checked)
                 if upto > shown:
                     if not t_first:
                         t_first = time.perf_counter()
@@ -423,17 +629,33 @@ class ChatPass:
                     stats.decode_tps = (len(generated) - 1) / max(
                         time.perf_counter() - t_first, 1e-6)
             text += decoder.decode(b"", final=True).rstrip("\ufffd")
+            if (plan is not None and stats.stop_reason != "cancelled" and len(text) > checked
+                    and plan.faults(text[checked:])):
+                text, generated, starts = self._cut(text, generated, starts, checked)
+                if stats.stop_reason == "limit":
+                    stats.stop_reason = "sentence"
+            if plan is not None and stats.stop_reason == "cancelled":
+                text, generated, starts = self._cut(text, generated, starts, shown)
             if len(text) > shown:
                 if not t_first:
                     stats.ttft_ms = (time.perf_counter() - t0) * 1000
                 yield text[shown:]
                 shown = len(text)
+            if plan is not None:
+                self.ctx.rewind(prompt + generated)
             self._after_reply(stats.stop_reason, generated, cancel)
         finally:
-            llama_cpp.llama_sampler_free(chain)
+            stats.generated_tokens = len(generated)
             if generated:
                 self._remember(self._reply_tokens, prior_text + text[:shown],
                                prior_tokens + generated)
+
+    @staticmethod
+    def _cut(text: str, generated: list[int], starts: list[int],
+             at: int) -> tuple[str, list[int], list[int]]:
+        """The reply up to ``at`` (a token's start): the tokens after it are dropped."""
+        k = next((i for i, s in enumerate(starts) if s >= at), len(generated))
+        return text[:starts[k] if k < len(starts) else at], generated[:k], starts[:k]
 
     def _decoder(self, tokens: Sequence[int]) -> codecs.IncrementalDecoder:
         """A UTF-8 decoder that has seen ``tokens``: a character split across them completes

@@ -95,16 +95,24 @@ class Engine:
     def chat(self, history: Sequence[Message], text: str, *, max_tokens: int = 128,
              system_prompt: str | None = None, temperature: float | None = None,
              cancel: CancelToken | None = None, stop_at_end: bool = True,
-             mood: str | None = None, hint: bool = True) -> ReplyStream:
+             mood: str | None = None, hint: bool = True, confidence: float | None = None,
+             plan: bool = True) -> ReplyStream:
         """Stream a reply in the writer's language, its tone told by ``mood`` (the label the
-        mood pass gave ``text``). ``stop_at_end=False`` always produces ``max_tokens`` and
-        ``hint=False`` leaves the person's words alone (benchmarks)."""
+        mood pass gave ``text``) when ``confidence`` says the mood pass is sure of it.
+        ``stop_at_end=False`` always produces ``max_tokens`` and ``hint=False`` leaves the
+        person's words alone (benchmarks); ``plan=False`` samples the reply freely, without
+        the opener, the candidates and the checks (the comparison in docs/replies)."""
         if not text.strip():
             raise EmptyInput()
+        # The reply plan is the companion's: a system prompt of the person's own asks for
+        # something else, and benchmarks (no hint, or every token) measure the bare loop.
+        plan = plan and hint and stop_at_end and (
+            not system_prompt or system_prompt == DEFAULT_CHAT_SYSTEM_PROMPT)
         return self._chat.stream(history, text, max_tokens=max(1, max_tokens),
                                  system_prompt=system_prompt or DEFAULT_CHAT_SYSTEM_PROMPT,
                                  temperature=self._temperature(temperature), cancel=cancel,
-                                 stop_at_end=stop_at_end, mood=mood, hint=hint)
+                                 stop_at_end=stop_at_end, mood=mood, hint=hint,
+                                 confidence=confidence, plan=plan)
 
     def prepare(self, history: Sequence[Message], draft: str, *, max_tokens: int = 128,
                 system_prompt: str | None = None, label: bool = False,

@@ -79,14 +79,21 @@ class EvalContext:
     """A llama.cpp context that remembers which tokens its KV cache holds."""
 
     def __init__(self, model: _internals.LlamaModel, *, n_ctx: int, threads: int,
-                 n_batch: int = 512, name: str = "ctx", flash_attn: bool | None = None) -> None:
+                 n_batch: int = 512, name: str = "ctx", flash_attn: bool | None = None,
+                 n_seq_max: int = 1) -> None:
         self.name = name
         self._model = model
         params = llama_cpp.llama_context_default_params()
         params.n_ctx = n_ctx
         params.n_batch = n_batch
         params.n_ubatch = n_batch
-        params.n_seq_max = 1
+        # Extra sequences are branches of sequence 0 (several candidate replies decoded in
+        # one batch): with a unified KV cache they share the whole window and copying the
+        # prompt to a branch copies no data.
+        params.n_seq_max = n_seq_max
+        if n_seq_max > 1:
+            params.kv_unified = True
+        self.n_seq_max = n_seq_max
         params.n_threads = threads
         params.n_threads_batch = threads
         params.flash_attn_type = (llama_cpp.LLAMA_FLASH_ATTN_TYPE_AUTO if flash_attn is None
@@ -210,9 +217,65 @@ class EvalContext:
         finally:
             llama_cpp.llama_set_abort_callback(self._ctx.ctx, _NO_ABORT, None)
 
+    # -- branches: several continuations of sequence 0, decoded together --------------------------
+
+    def fork(self, branches: int) -> None:
+        """Sequences 1..branches-1 become copies of sequence 0 (what ``tokens`` holds)."""
+        if branches > self.n_seq_max:
+            raise ValueError(f"{branches} branches need a context made with n_seq_max >= "
+                             f"{branches}")
+        mem = self._ctx.memory
+        for seq in range(1, branches):
+            llama_cpp.llama_memory_seq_rm(mem, seq, -1, -1)
+            llama_cpp.llama_memory_seq_cp(mem, 0, seq, -1, -1)
+
+    def step_branches(self, items: Sequence[tuple[int, int, int]]) -> None:
+        """Evaluate one token per branch, ``(seq, token, position)`` each, in one decode; the
+        logits of ``items[i]`` are then at output index ``i`` (`llama_sampler_sample`'s idx)."""
+        batch = self._batch.batch
+        for i, (seq, token, pos) in enumerate(items):
+            batch.token[i] = token
+            batch.pos[i] = pos
+            batch.n_seq_id[i] = 1
+            batch.seq_id[i][0] = seq
+            batch.logits[i] = True
+        batch.n_tokens = len(items)
+        t0 = time.perf_counter()
+        rc = int(llama_cpp.llama_decode(self._ctx.ctx, batch))
+        self._logits_at = -1  # the buffer now holds the branches' logits
+        if rc != 0:
+            self.drop_branches()
+            raise EngineFailure(f"llama_decode returned {rc}")
+        self.evaluated_total += len(items)
+        if self.on_decode is not None:
+            self.on_decode(len(items), time.perf_counter() - t0)
+
+    def adopt(self, seq: int, tokens: Sequence[int]) -> None:
+        """Branch ``seq``'s evaluated ``tokens`` (after ``self.tokens``) become sequence 0's;
+        every branch is dropped."""
+        if seq != 0 and tokens:
+            mem = self._ctx.memory
+            base = len(self.tokens)
+            llama_cpp.llama_memory_seq_rm(mem, 0, base, -1)
+            llama_cpp.llama_memory_seq_cp(mem, seq, 0, base, base + len(tokens))
+        self.tokens.extend(tokens)
+        self.drop_branches()
+
+    def drop_branches(self) -> None:
+        """Sequence 0 alone again, holding exactly ``tokens``."""
+        mem = self._ctx.memory
+        for seq in range(1, self.n_seq_max):
+            llama_cpp.llama_memory_seq_rm(mem, seq, -1, -1)
+        llama_cpp.llama_memory_seq_rm(mem, 0, len(self.tokens), -1)
+        self._logits_at = -1
+
     def logits(self) -> npt.NDArray[np.float32]:
         """The logits after the last evaluated token (a view: copy before the next feed)."""
-        ptr = llama_cpp.llama_get_logits_ith(self._ctx.ctx, -1)
+        return self.logits_at(-1)
+
+    def logits_at(self, idx: int) -> npt.NDArray[np.float32]:
+        """The logits of the last decode's output ``idx`` (-1: its last one), as a view."""
+        ptr = llama_cpp.llama_get_logits_ith(self._ctx.ctx, idx)
         return np.ctypeslib.as_array(ptr, shape=(self.n_vocab,))
 
     def bias_logits(self, ids: npt.NDArray[np.int32], amount: float) -> None:

@@ -400,9 +400,12 @@ class RemoteEngine:
     def chat(self, history: Sequence[Message], text: str, *, max_tokens: int = 128,
              system_prompt: str | None = None, temperature: float | None = None,
              cancel: CancelToken | None = None, stop_at_end: bool = True,
-             mood: str | None = None, hint: bool = True) -> RemoteReplyStream:
+             mood: str | None = None, hint: bool = True, confidence: float | None = None,
+             plan: bool = True) -> RemoteReplyStream:
         """Stream a reply; the person's turn is followed by the same hint as locally (their
-        language, the size ``max_tokens`` allows, the tone for ``mood``)."""
+        language, the size ``max_tokens`` allows, the tone for ``mood``). The local reply
+        plan (opener, candidates, checks) needs the model's logits and sequences: a server
+        samples the reply freely, so ``confidence`` and ``plan`` are accepted and unused."""
         if not text.strip():
             raise EmptyInput()
         max_tokens = max(1, max_tokens)

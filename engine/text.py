@@ -134,3 +134,17 @@ def is_refusal(reply: str) -> bool:
     empathetic companion never answers a feeling with them.
     """
     return bool(_REFUSALS.search(reply))
+
+
+_QUESTION = re.compile(
+    r"[?？]|^\W*(how|what|why|should|can you|could you|would you|any (ideas|tips|advice)|"
+    r"do you|is it|help me|give me|tell me|recommend|suggest|list|explain|describe|write|"
+    r"name|show me|please)\b|"
+    r"吗\s*[。！…~～]*\s*$|怎么|如何|该不该|要不要|能不能|可不可以|有没有|为什么|什么|建议|"
+    r"推荐|帮我|给我|列出|解释|介绍一下|讲一个|写一", re.IGNORECASE)
+
+
+def is_question(text: str) -> bool:
+    """A message that asks something — a question, or a request for a list, an explanation,
+    ideas (a question mark, how/what/should/list/explain, 怎么/该不该/列出/吗…)."""
+    return bool(_QUESTION.search(text))

@@ -96,7 +96,7 @@ def test_a_control_token_ends_the_reply(engine: Engine, monkeypatch: pytest.Monk
 
     monkeypatch.setattr(llama_cpp, "llama_sampler_sample", sample)
     stream = engine.chat([], "Tell me about the sea in three sentences.", max_tokens=64,
-                         temperature=0)
+                         temperature=0, plan=False)  # the free loop's own stop
     text = "".join(stream)
     assert stream.stats.stop_reason == "end" and stream.stats.generated_tokens == 2
     assert text and "<|im_start|>" not in text
@@ -122,7 +122,7 @@ def test_sentence_stop_never_exceeds_the_hard_limit(engine: Engine) -> None:
 
 def test_continue_extends_a_cut_reply_evaluating_only_new_tokens(engine: Engine) -> None:
     question = "List the numbers from 1 to 100, separated by commas."
-    first = engine.chat([], question, max_tokens=12, temperature=0)
+    first = engine.chat([], question, max_tokens=12, temperature=0, plan=False)
     cut = "".join(first)
     assert first.stats.stop_reason == "limit"
     history = [Message("user", question), Message("assistant", cut)]

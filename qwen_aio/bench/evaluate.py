@@ -201,6 +201,23 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--replies", nargs="+", type=Path, metavar="FILE", default=None,
                         help="judge replies instead: `qwen-aio chat --file … --json` output(s); "
                         "per preset: writer's language, mid-sentence, refusals, length")
+    parser.add_argument("--sheet", type=Path, metavar="DIR", default=None,
+                        help="write blind reading sheets into DIR: replies of each "
+                        "--configs to --messages (and --conversations), shuffled, with the "
+                        "key apart (reuses DIR/replies.jsonl when it exists)")
+    parser.add_argument("--scores", type=Path, metavar="DIR", default=None,
+                        help="join the readers' DIR/scores-*.txt with DIR/key.json: a table "
+                        "per configuration and language (DIR/table.md)")
+    parser.add_argument("--messages", type=Path, default=Path("docs/replies/dev/messages.tsv"),
+                        help="with --sheet: id<TAB>lang<TAB>category<TAB>feeling<TAB>text")
+    parser.add_argument("--conversations", type=Path, default=None,
+                        help="with --sheet: JSON lines {id, lang, turns: [...]}")
+    parser.add_argument("--configs", default="free,planned",
+                        help="with --sheet: configurations to compare (free, planned)")
+    parser.add_argument("--limit-conversations", type=int, default=0,
+                        help="with --sheet: at most the first N conversations")
+    parser.add_argument("--max-tokens", type=int, default=128,
+                        help="with --sheet: the reply limit (128 = normal)")
     parser.add_argument("--tasks", nargs="?", type=Path, metavar="DIR", default=None,
                         const=Path("-"), help="score the tasks (translate, summary, keywords, "
                         "fix) on the small sets in DIR (default: docs/benchmarks/tasks), side "
@@ -332,6 +349,14 @@ def run_task_sets(args: argparse.Namespace) -> int:
 def run(args: argparse.Namespace) -> int:
     if args.replies:
         return run_replies(args)
+    if args.sheet is not None:
+        from qwen_aio.bench.reply_sheet import run_sheet
+
+        return run_sheet(args)
+    if args.scores is not None:
+        from qwen_aio.bench.reply_scores import run_scores
+
+        return run_scores(args)
     if args.tasks is not None:
         return run_task_sets(args)
     if not args.paths:

@@ -57,7 +57,8 @@ def _chat_file(args: argparse.Namespace, engine: Engine, settings: Settings, pre
         try:
             mood = engine.mood(text)
             stream = engine.chat([], text, max_tokens=limit,
-                                 system_prompt=settings.system_prompt, mood=mood.label)
+                                 system_prompt=settings.system_prompt, mood=mood.label,
+                                 confidence=mood.confidence)
             reply = "".join(stream)
             st = stream.stats
             row.update(label=mood.label, confidence=round(mood.confidence, 4),
@@ -152,7 +153,7 @@ def _turn(engine: Engine, settings: Settings, history: list[Message], text: str,
         print(f"{mood.emoji} {mood.label} {mood.confidence:.2f}", flush=True)
         stream = engine.chat(history, text, max_tokens=limit,
                              system_prompt=settings.system_prompt, cancel=cancel,
-                             mood=mood.label)
+                             mood=mood.label, confidence=mood.confidence)
         print("bot> ", end="", flush=True)
         state.asked = text
     try:

@@ -68,7 +68,7 @@ class FakeEngine:
 
     def chat(self, history: Sequence[Message], text: str, *, max_tokens: int = 128,
              system_prompt: str | None = None, cancel: CancelToken | None = None,
-             mood: str | None = None) -> FakeStream:
+             mood: str | None = None, confidence: float | None = None) -> FakeStream:
         self.calls.append(("chat", tuple(history), text, max_tokens, system_prompt, mood))
         return FakeStream(self, cancel, max_tokens, self.pieces)
 
