@@ -75,6 +75,10 @@ class PromptFormat:
         meta = model.metadata()
         self.template = meta.get("tokenizer.chat_template", "")
         self.chatml = not self.template or "<|im_start|>" in self.template
+        # Qwen3 thinks aloud (<think>…</think>) before answering unless the turn starts with
+        # an empty thought, which is how its own template turns thinking off: a companion's
+        # reply and a one-word label have nothing to think through.
+        self.think_off = self.chatml and "<think>" in self.template
         self._bos = model.token_bos() if model.add_bos_token() else None
         self._jinja = None
         if not self.chatml:
@@ -106,7 +110,8 @@ class PromptFormat:
             for i, m in enumerate(messages):
                 out += [f"<|im_start|>{m.role}\n", i, "<|im_end|>\n"]
             if add_generation_prompt:
-                out.append("<|im_start|>assistant\n")
+                out.append("<|im_start|>assistant\n"
+                           + ("<think>\n\n</think>\n\n" if self.think_off else ""))
             return _merge(out)
         return self._jinja_segments(messages, add_generation_prompt)
 

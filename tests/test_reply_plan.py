@@ -197,3 +197,28 @@ def test_pick_is_none_when_every_candidate_has_a_hard_fault() -> None:
 ])
 def test_is_question(text: str, asks: bool) -> None:
     assert is_question(text) is asks
+
+
+class _TemplateOnly:
+    """Just enough of a model for PromptFormat.segments: its chat template."""
+
+    def __init__(self, template: str) -> None:
+        self._template = template
+
+    def metadata(self) -> dict[str, str]:
+        return {"tokenizer.chat_template": self._template}
+
+    def add_bos_token(self) -> bool:
+        return False
+
+
+def test_a_thinking_model_starts_its_turn_with_an_empty_thought() -> None:
+    from qwen_aio.engine.prompts import PromptFormat
+    from qwen_aio.engine.types import Message
+
+    qwen3 = "{%- if enable_thinking %}<|im_start|>assistant\n<think>\n{%- endif %}"
+    fmt = PromptFormat(_TemplateOnly(qwen3))  # type: ignore[arg-type]
+    segs = fmt.segments([Message("user", "hi")], add_generation_prompt=True)
+    assert segs[-1].endswith("<|im_start|>assistant\n<think>\n\n</think>\n\n")
+    plain = PromptFormat(_TemplateOnly("<|im_start|>{{ messages }}"))  # type: ignore[arg-type]
+    assert plain.segments([Message("user", "hi")], True)[-1].endswith("assistant\n")
