@@ -117,6 +117,8 @@ class ChatPass:
                                flash_attn=False, n_seq_max=CANDIDATES)
         self._seed = seed
         self._replies = 0  # replies sampled so far: each gets its own seed
+        self.penalty = PENALTY_REPEAT  # the repetition penalty (docs/replies compares others)
+        self.candidates = CANDIDATES  # continuations sampled side by side
         # Message text -> the exact tokens evaluated for it (a reply's generated tokens, a
         # person's words with the reply hint), so the next turn's prompt matches the cache.
         self._reply_tokens: OrderedDict[str, list[int]] = OrderedDict()
@@ -276,7 +278,7 @@ class ChatPass:
             add(chain, llama_cpp.llama_sampler_init_greedy())
             return chain
         add(chain, llama_cpp.llama_sampler_init_penalties(self._model.n_vocab(), PENALTY_LAST_N,
-                                                          PENALTY_REPEAT, 0.0, 0.0))
+                                                          self.penalty, 0.0, 0.0))
         add(chain, llama_cpp.llama_sampler_init_top_k(40))
         add(chain, llama_cpp.llama_sampler_init_top_p(0.9, 1))
         add(chain, llama_cpp.llama_sampler_init_temp(temperature))
@@ -491,7 +493,7 @@ class ChatPass:
         # each branch may take ``budget`` cells of the cache (all share the window): fewer
         # branches when the conversation leaves less room
         room = (self.ctx.n_ctx - len(self.ctx.tokens)) // budget
-        branches = max(1, min(CANDIDATES if temperature > 0 else 1, room))
+        branches = max(1, min(self.candidates if temperature > 0 else 1, room))
         chains = [self._sampler(temperature, [*seen, *opener]) for _ in range(branches)]
         try:
             cands = sample_branches(self.ctx, self._model, chains, budget=budget,
@@ -502,7 +504,8 @@ class ChatPass:
         for c in cands:
             c.verdict = plan.verdict(c.text)
         best = pick(cands, plan.message)
-        stats.candidates = [(c.text, c.verdict.hard if c.verdict else []) for c in cands]
+        stats.candidates = [(c.text, c.verdict.hard if c.verdict else [],
+                             round(c.logprob / max(1, len(c.tokens)), 3)) for c in cands]
         if best is None:
             self.ctx.drop_branches()
             sep = "" if plan.language == "zh" or not head_text else " "

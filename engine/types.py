@@ -51,9 +51,10 @@ class ReplyStats:
     stop_reason: Literal["end", "sentence", "limit", "cancelled", ""] = ""
     trimmed_messages: int = 0  # oldest history messages left out to fit the context
     notices: list[str] = field(default_factory=list)
-    # the sampled starts of the reply and the faults found in each (engine.pick); ``fallback``
-    # when none passed and a plain kind line was said instead
-    candidates: list[tuple[str, list[str]]] = field(default_factory=list)
+    # the sampled starts of the reply: text, the faults found (engine.pick) and the model's
+    # mean log-probability per token; ``fallback`` when none passed and a plain kind line was
+    # said instead
+    candidates: list[tuple[str, list[str], float]] = field(default_factory=list)
     fallback: bool = False
 
 

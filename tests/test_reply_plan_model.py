@@ -66,7 +66,7 @@ def test_candidates_are_sampled_side_by_side_and_one_is_kept(engine: Engine) -> 
     if st.fallback:
         assert rest.strip() in {line for lines in FALLBACKS["en"].values() for line in lines}
     else:
-        assert rest in [c for c, _ in st.candidates]
+        assert rest in [c for c, _, _ in st.candidates]
     assert engine._chat.ctx.consistent()  # the other branches left the cache
 
 

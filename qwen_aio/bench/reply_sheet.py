@@ -31,6 +31,9 @@ log = logging.getLogger(__name__)
 CONFIGS: dict[str, dict[str, Any]] = {
     "free": {"plan": False},
     "planned": {"plan": True},
+    # variants tried while tuning (docs/replies/README.md)
+    "planned-p1.1": {"plan": True, "penalty": 1.1},
+    "planned-4": {"plan": True, "candidates": 4},
 }
 PER_SHEET = 130  # items per reader's sheet: one sitting of careful reading
 
@@ -68,9 +71,15 @@ def read_conversations(path: Path) -> list[dict[str, Any]]:
 
 def _reply(engine: Engine, history: Sequence[Message], text: str, config: str,
            max_tokens: int, item: Item) -> Item:
+    from qwen_aio.engine.candidates import CANDIDATES
+    from qwen_aio.engine.chat import PENALTY_REPEAT
+
+    options = dict(CONFIGS[config])
+    engine._chat.penalty = options.pop("penalty", PENALTY_REPEAT)
+    engine._chat.candidates = options.pop("candidates", CANDIDATES)
     mood = engine.mood(text)
     stream = engine.chat(history, text, max_tokens=max_tokens, mood=mood.label,
-                         confidence=mood.confidence, **CONFIGS[config])
+                         confidence=mood.confidence, **options)
     item.reply = "".join(stream).strip()
     st = stream.stats
     item.label, item.confidence = mood.label, round(mood.confidence, 3)
