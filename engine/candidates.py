@@ -22,23 +22,33 @@ from qwen_aio.engine.types import CancelToken
 from qwen_aio.foundation.errors import Cancelled
 
 CANDIDATES = 3  # continuations sampled side by side (1 when sampling is greedy)
+# Drawing among written lines flattens the model's preferences this much: it prefers one line
+# so strongly that a conversation would hear it every turn.
+LINE_TEMPERATURE = 2.0
 FIRST_SENTENCES = 1  # each candidate runs to the end of this many sentences, then one is kept
 
 
 def choose_opener(ctx: EvalContext, openers: Sequence[tuple[Sequence[int], str]],
-                  cancel: CancelToken | None) -> Iterator[tuple[int, frozenset[str]]]:
-    """Walk the openers' token trie greedily by the model's logits: at each step the likeliest
-    token that keeps some opener possible. Each chosen token is evaluated (the cache holds it)
-    and yielded with the tags (tones) of the openers still possible, so the caller can show
-    its text, or give up on the walk once the tone it is heading for is known."""
+                  cancel: CancelToken | None,
+                  rng: np.random.Generator | None = None) -> Iterator[tuple[int, frozenset[str]]]:
+    """Walk the openers' token trie by the model's logits: at each step the likeliest token
+    that keeps some opener possible (with ``rng``, one drawn by the model's probabilities
+    among those tokens, so that replies vary as a person's do). Each chosen token is
+    evaluated (the cache holds it) and yielded with the tags (tones) of the openers still
+    possible, so the caller can show its text, or give up on the walk once the tone it is
+    heading for is known."""
     alive = [(list(o), tag) for o, tag in openers if o]
     n = 0
     while alive:
         nexts = np.array(sorted({o[n] for o, _ in alive if len(o) > n}), dtype=np.int32)
         if not len(nexts):
             return
-        logits = ctx.logits()
-        token = int(nexts[int(np.argmax(logits[nexts]))])
+        scores = ctx.logits()[nexts].astype(np.float64)
+        if rng is None or len(nexts) == 1:
+            token = int(nexts[int(np.argmax(scores))])
+        else:
+            p = np.exp((scores - scores.max()) / LINE_TEMPERATURE)
+            token = int(rng.choice(nexts, p=p / p.sum()))
         alive = [(o, tag) for o, tag in alive if len(o) > n and o[n] == token]
         n += 1
         if cancel is not None and cancel.cancelled:

@@ -20,10 +20,17 @@ from qwen_aio.engine.guard import PhraseGuard
 from qwen_aio.engine.memo import TokenMemo
 from qwen_aio.engine.mood import PREPARE_STEP
 from qwen_aio.engine.native import EngineFailure, EvalContext, common_prefix, token_bytes
-from qwen_aio.engine.openers import Tone, fallback_line, opener_pool, reply_language, tone_for
+from qwen_aio.engine.openers import (
+    Tone,
+    line_pool,
+    opener_pool,
+    reply_language,
+    tone_for,
+    written_line,
+)
 from qwen_aio.engine.pick import Verdict, check, pick
 from qwen_aio.engine.prompts import PromptFormat, cut_middle, reply_hint
-from qwen_aio.engine.text import is_question, language_of, may_stop_after
+from qwen_aio.engine.text import SENTENCE_ENDS, is_question, language_of, may_stop_after
 from qwen_aio.engine.types import CancelToken, Message, ReplyStats
 from qwen_aio.foundation.errors import Cancelled, QwenAioError
 
@@ -63,9 +70,11 @@ class ReplyPlan:
     allowed: Tone  # the label's tone when the mood pass is sure of it, else "neutral"
     openers: tuple[tuple[str, Tone], ...]  # every opener, with its tone
     neutral: tuple[tuple[str, Tone], ...]  # the neutral ones (and those for a question)
+    question: bool = False  # sampled text (checked) instead of a written line
+    recent: tuple[str, ...] = ()  # the conversation's last replies: lines not to repeat
     # sentences the reply may say after the kept candidate's (None: up to the token limit,
-    # for a question, which may want a list). A small model's later sentences are where it
-    # invents; a friend's reply to news is an opener and a sentence or two.
+    # for a question at the long length). A small model's later sentences are where it
+    # invents; Continue is offered when a reply stopped early.
     more_sentences: int | None = 0
     tone: Tone = "neutral"  # the tone the chosen opener shows: the checks follow it
 
@@ -298,12 +307,14 @@ class ChatPass:
         return max_tokens
 
     def prompt(self, history: Sequence[Message], text: str, *, max_tokens: int,
-               system_prompt: str, mood: str | None = None, hint: bool = True) -> list[int]:
+               system_prompt: str, mood: str | None = None, hint: bool = True,
+               plan: bool = True) -> list[int]:
         """The tokens `stream` would evaluate for this turn, without evaluating them (tests,
         benchmark)."""
         stats = ReplyStats()
         max_tokens = self._cap(max_tokens, stats)
-        hint_tokens = self._hint_tokens(text, mood, max_tokens) if hint else []
+        hint_tokens = self._hint_tokens(text, self._hint_mood(text, mood, plan),
+                                        max_tokens) if hint else []
         return self.build(history, text, system_prompt, max_tokens, stats, hint_tokens)
 
     def stream(self, history: Sequence[Message], text: str, *, max_tokens: int,
@@ -322,15 +333,15 @@ class ChatPass:
         stats = ReplyStats()
         t0 = time.perf_counter()
         max_tokens = self._cap(max_tokens, stats)
-        hint_tokens = self._hint_tokens(text, mood, max_tokens) if hint else []
+        planned = plan and stop_at_end
+        hint_tokens = self._hint_tokens(text, self._hint_mood(text, mood, planned),
+                                        max_tokens) if hint else []
         prompt = self.build(history, text, system_prompt, max_tokens, stats, hint_tokens)
         stats.prompt_tokens = len(prompt)
         last = next((m for m in reversed(history)
                      if m.role == "assistant" and m.content.strip()), None)
         seen = (self._content(last) if last is not None else []) + self._fmt.plain(text)
-        reply_plan = self._plan(history, text, mood, confidence, max_tokens) \
-            if plan and stop_at_end \
-            else None
+        reply_plan = self._plan(history, text, mood, confidence, max_tokens) if planned else None
         return ReplyStream(self._generate(prompt, max_tokens, temperature, cancel, stats, t0,
                                           stop_at_end, seen=seen, plan=reply_plan), stats)
 
@@ -341,25 +352,34 @@ class ChatPass:
         lang = language_of(text)
         if reply_language(lang) is None:
             return None
-        recent = [m.content for m in history[-6:] if m.role == "assistant"]
+        recent = tuple(m.content for m in history[-6:] if m.role == "assistant")
         question = is_question(text)
         return ReplyPlan(
             text, lang, mood if mood in ("Positive", "Negative") else None,
             tone_for(mood, confidence),
             opener_pool(lang, question=question, avoid=recent),
             opener_pool(lang, question=question, neutral_only=True, avoid=recent),
-            more_sentences=None if question else 0 if max_tokens <= LONG_REPLY else 2)
+            question=question, recent=recent,
+            more_sentences=(None if max_tokens > LONG_REPLY else 3) if question else
+            0 if max_tokens <= LONG_REPLY else 2)
+
+    @staticmethod
+    def _hint_mood(text: str, mood: str | None, plan: bool) -> str | None:
+        """The mood the reply hint speaks of: none when the reply is planned (its opener
+        carries the tone, and the chat model's choice of opener must be its own opinion)."""
+        return None if plan and reply_language(language_of(text)) else mood
 
     def prepare(self, history: Sequence[Message], draft: str, *, max_tokens: int,
                 system_prompt: str, mood: str | None = None, hint: bool = True,
-                cancel: CancelToken | None = None) -> int:
+                cancel: CancelToken | None = None, plan: bool = True) -> int:
         """Evaluate the prompt of a turn that would send ``draft`` now, up to the end of the
         person's words (and the hint, once ``mood`` is known) but without the template's
         closing tokens: sending the same or a longer draft then evaluates only what differs.
         Returns the tokens evaluated."""
         stats = ReplyStats()
         max_tokens = self._cap(max_tokens, stats)
-        hint_tokens = self._hint_tokens(draft, mood, max_tokens) if hint and mood else []
+        hint_tokens = self._hint_tokens(draft, self._hint_mood(draft, mood, plan),
+                                        max_tokens) if hint and mood else []
         prompt = self.build(history, draft, system_prompt, max_tokens, stats, hint_tokens)
         end = len(prompt) - self._closing
         split = end - len(hint_tokens)
@@ -490,6 +510,9 @@ class ChatPass:
         if budget <= 0:
             stats.stop_reason = "limit"
             return
+        if not plan.question:
+            yield from self._written(plan, head_text, budget, temperature, cancel, stats)
+            return
         # each branch may take ``budget`` cells of the cache (all share the window): fewer
         # branches when the conversation leaves less room
         room = (self.ctx.n_ctx - len(self.ctx.tokens)) // budget
@@ -506,13 +529,13 @@ class ChatPass:
         best = pick(cands, plan.message)
         stats.candidates = [(c.text, c.verdict.hard if c.verdict else [],
                              round(c.logprob / max(1, len(c.tokens)), 3)) for c in cands]
-        if best is None:
+        if best is None:  # a line of the opener's tone instead
             self.ctx.drop_branches()
             sep = "" if plan.language == "zh" or not head_text else " "
-            line = sep + fallback_line(plan.language, plan.tone, plan.message)
+            line = sep + written_line(plan.language, plan.tone, plan.message)
             tokens = self._fmt.plain(line)
             self.ctx.append(tokens, cancel)
-            stats.fallback = True
+            stats.written = True
             stats.stop_reason = "end"
             yield tokens, line
             return
@@ -526,6 +549,23 @@ class ChatPass:
             if best.decoded < len(best.tokens):  # the cache holds every shown token
                 self.ctx.append(best.tokens[best.decoded:], cancel)
         yield best.tokens, best.text
+
+    def _written(self, plan: ReplyPlan, head_text: str, budget: int, temperature: float,
+                 cancel: CancelToken | None, stats: ReplyStats
+                 ) -> Iterator[tuple[list[int], str]]:
+        """The line after the opener, drawn by the model's probabilities among those of its
+        tone (the likeliest when sampling is greedy)."""
+        sep = " " if head_text and plan.language != "zh" else ""
+        walk = [(self._opener_tokens(sep + line), tone)
+                for line, tone in line_pool(plan.language, plan.tone, plan.recent)]
+        walk = [(toks, tone) for toks, tone in walk if len(toks) <= budget]
+        decoder = self._decoder([])
+        rng = np.random.default_rng(self._seed + self._replies) if temperature > 0 else None
+        self._replies += 1
+        for tok, _ in choose_opener(self.ctx, walk, cancel, rng):
+            yield [tok], decoder.decode(token_bytes(self._model, tok))
+        stats.written = True
+        stats.stop_reason = "end"
 
     def _fmt_text(self, tokens: Sequence[int]) -> str:
         return b"".join(token_bytes(self._model, t) for t in tokens).decode("utf-8", "replace")
@@ -579,9 +619,10 @@ class ChatPass:
                     break
                 if boundary and plan is not None:
                     checked = len(text)
-                    sentences += 1
+                    # a list item ends a line, not a sentence: a list runs to the limit
+                    sentences += text.rstrip()[-1:] in SENTENCE_ENDS
                     if plan.more_sentences is not None and sentences >= plan.more_sentences:
-                        stats.stop_reason = "end"
+                        stats.stop_reason = "sentence"  # it could go on: Continue is offered
                         break
                 if window <= n < max_tokens and may_stop_after(prior_text + text, piece):
                     stats.stop_reason = "sentence"

@@ -104,10 +104,7 @@ class Engine:
         the opener, the candidates and the checks (the comparison in docs/replies)."""
         if not text.strip():
             raise EmptyInput()
-        # The reply plan is the companion's: a system prompt of the person's own asks for
-        # something else, and benchmarks (no hint, or every token) measure the bare loop.
-        plan = plan and hint and stop_at_end and (
-            not system_prompt or system_prompt == DEFAULT_CHAT_SYSTEM_PROMPT)
+        plan = plan and hint and stop_at_end and _companion(system_prompt)
         return self._chat.stream(history, text, max_tokens=max(1, max_tokens),
                                  system_prompt=system_prompt or DEFAULT_CHAT_SYSTEM_PROMPT,
                                  temperature=self._temperature(temperature), cancel=cancel,
@@ -133,7 +130,8 @@ class Engine:
             on_label(mood)
         self._chat.prepare(history, draft, max_tokens=max(1, max_tokens),
                            system_prompt=system_prompt or DEFAULT_CHAT_SYSTEM_PROMPT,
-                           mood=mood.label if mood is not None else None, cancel=cancel)
+                           mood=mood.label if mood is not None else None, cancel=cancel,
+                           plan=_companion(system_prompt))
         return mood
 
     def continue_reply(self, history: Sequence[Message], *, max_tokens: int = 128,
@@ -279,7 +277,7 @@ class Engine:
         """The prompt tokens `chat` would use for this turn (trimmed as it would), unevaluated."""
         return self._chat.prompt(history, text, max_tokens=max(1, max_tokens),
                                  system_prompt=system_prompt or DEFAULT_CHAT_SYSTEM_PROMPT,
-                                 mood=mood)
+                                 mood=mood, plan=_companion(system_prompt))
 
     @property
     def mood_prefix_tokens(self) -> int:
@@ -308,3 +306,9 @@ class Engine:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _companion(system_prompt: str | None) -> bool:
+    """Whether replies follow the companion's plan (engine.chat.ReplyPlan): with the default
+    system prompt only. A prompt of the person's own asks for something else."""
+    return not system_prompt or system_prompt == DEFAULT_CHAT_SYSTEM_PROMPT

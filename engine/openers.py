@@ -1,21 +1,21 @@
-"""What a reply may begin with, and what it says when no sampled reply is safe to send.
+"""What a reply says when the model's own words cannot be trusted: openers and lines, written
+in both languages, among which the model chooses.
 
-A 0.5B model choosing among a few written openers understands far more than it shows when it
-writes freely: in the chat context, after the person's words, "I'm so sorry for your loss."
-is much likelier than "Congratulations!" after "my grandmother passed away", and a closed set
-cannot be wrong in the ways free text is (cheer to a loss, misread idioms, inventions). So the
-chat pass lets the model pick its first sentence from all the openers, and the feeling it
-shows must agree with the mood pass:
+A 0.5B model choosing among written sentences understands far more than it shows when it
+writes freely. Read blind (docs/replies/README.md), its free sentences after a good opener
+were wrong two times in three (misread idioms, inventions, talking as the person), while a
+plain written line was never wrong. So a reply to news is an opener and a line, each chosen
+by the model by walking their tokens greedily in the chat context:
 
 - a toned opener (sorry / happy for you) is kept only when the mood pass is sure of the same
   feeling; otherwise the model picks again among the neutral ones. Two opinions must agree
-  before the reply takes a side: the mood pass reads "Great, my flight got cancelled again"
-  as Positive, the chat model opens it with "I'm sorry"; a wrong label must never put
-  "真替你高兴" before a complaint.
+  before the reply takes a side (the reply hint carries no tone then, so the chat model's
+  opinion is its own): a wrong label must never put "真替你高兴" before a complaint;
+- the line follows the opener's tone, and a conversation does not hear the same one twice
+  in a row.
 
-The same gate picks the fallback line: what the reply says after its opener when every
-sampled continuation failed the checks in `engine.pick` (kind, plain, never cheerful to a
-Negative message, varied by the message so a conversation does not repeat itself).
+A question gets sampled text (a written line cannot answer it), checked by `engine.pick`,
+with a line of its tone when every candidate fails.
 """
 
 from __future__ import annotations
@@ -37,17 +37,14 @@ SURE_POSITIVE = 0.8
 OPENERS: dict[str, dict[Pool, tuple[str, ...]]] = {
     "en": {
         "negative": (
-            "I'm so sorry for your loss.",
             "I'm so sorry to hear that.",
             "Oh no, that sounds really hard.",
             "That sounds so frustrating.",
             "That sounds exhausting.",
-            "That must be really scary.",
             "I'm sorry you're going through this.",
             "Ugh, that's really annoying.",
             "That's so disappointing.",
             "That sounds really stressful.",
-            "That sounds lonely.",
             "That's a tough spot to be in.",
         ),
         "positive": (
@@ -58,15 +55,11 @@ OPENERS: dict[str, dict[Pool, tuple[str, ...]]] = {
             "That's great to hear!",
             "Well done!",
             "How exciting!",
-            "That sounds like so much fun!",
-            "What a nice thing to happen!",
         ),
         "neutral": (
             "Thanks for telling me.",
             "I hear you.",
             "That's a lot to take in.",
-            "That's a big decision.",
-            "Tell me more.",
         ),
         "question": (
             "Good question.",
@@ -77,18 +70,13 @@ OPENERS: dict[str, dict[Pool, tuple[str, ...]]] = {
     },
     "zh": {
         "negative": (
-            "听到这个消息真的很难过，请节哀。",
             "听到这个真让人难过。",
             "这也太让人难受了。",
             "辛苦你了。",
-            "这确实很让人生气。",
-            "真的好累啊。",
             "抱抱你。",
             "这真的挺让人失望的。",
             "听起来压力好大。",
-            "这一定很让人害怕吧。",
-            "这种感觉真的很孤单。",
-            "真是太烦人了。",
+            "这也太过分了。",
         ),
         "positive": (
             "恭喜你！",
@@ -97,14 +85,11 @@ OPENERS: dict[str, dict[Pool, tuple[str, ...]]] = {
             "听起来真不错！",
             "这真是个好消息！",
             "真厉害！",
-            "听起来好开心啊！",
         ),
         "neutral": (
             "谢谢你跟我说这些。",
             "我在听。",
             "嗯，我明白。",
-            "这确实值得好好想想。",
-            "跟我多说说吧。",
         ),
         "question": (
             "这是个好问题。",
@@ -115,43 +100,54 @@ OPENERS: dict[str, dict[Pool, tuple[str, ...]]] = {
     },
 }
 
-# After the opener, when no sampled continuation passed the checks: plain and kind, nothing
-# about what happened (the model could not be trusted to say it), never cheerful to bad news.
-FALLBACKS: dict[str, dict[Tone, tuple[str, ...]]] = {
+# What a reply to news says after its opener (and a reply to a question when every sampled
+# candidate failed): kind, about the feeling rather than the facts, never cheerful after a
+# comforting or neutral opener. The model chooses among those of the opener's tone.
+LINES: dict[str, dict[Tone, tuple[str, ...]]] = {
     "en": {
         "negative": (
+            "That's a lot to carry, and it makes sense that you feel this way.",
             "I'm here with you, and you don't have to go through this alone.",
-            "Take all the time you need; I'm listening.",
-            "If you want to tell me more, I'm right here.",
-            "Be gentle with yourself today.",
+            "Be gentle with yourself today; you're doing the best you can.",
+            "If you want to tell me more about what happened, I'm listening.",
+            "Anyone would feel the same in your place.",
+            "Take all the time you need; I'm right here.",
         ),
         "positive": (
-            "Tell me more, I'd love to hear about it.",
+            "You must be so pleased, and you deserve it.",
             "I hope you take a moment to enjoy it.",
-            "You deserve this moment.",
+            "Tell me more, I'd love to hear all about it!",
+            "That's really something to celebrate.",
+            "Moments like this are worth holding on to.",
         ),
         "neutral": (
+            "How are you feeling about it?",
             "Tell me more about it, if you like.",
             "I'm listening, whenever you want to say more.",
-            "How are you feeling about it?",
+            "Whatever you're feeling about it is okay.",
         ),
     },
     "zh": {
         "negative": (
+            "换作是谁都会难受的，你的感受很正常。",
             "我在这儿陪着你，你不是一个人。",
             "想说的话随时跟我说，我一直都在。",
-            "慢慢来，先照顾好自己。",
             "今天对自己温柔一点吧。",
+            "这些事压在心里一定很累。",
+            "慢慢来，先照顾好自己。",
         ),
         "positive": (
-            "跟我多说说吧，我很想听！",
-            "好好享受这一刻吧！",
             "这是你应得的！",
+            "好好享受这一刻吧！",
+            "跟我多说说吧，我很想听！",
+            "值得好好庆祝一下！",
+            "这样的时刻真值得记住。",
         ),
         "neutral": (
             "愿意的话，跟我多说说吧。",
             "我在听，你慢慢说。",
             "你现在感觉怎么样？",
+            "不管你现在是什么感受，都没关系。",
         ),
     },
 }
@@ -170,7 +166,7 @@ def tone_for(label: str | None, confidence: float | None) -> Tone:
 
 
 def reply_language(language: str | None) -> str | None:
-    """The opener and fallback language for a message's language; None: no opener at all."""
+    """The language of openers and lines for a message's language; None: none at all."""
     return language if language in ("zh", "en") else None
 
 
@@ -195,8 +191,19 @@ def opener_pool(language: str | None, *, question: bool = False, neutral_only: b
     return kept or tuple(pool)
 
 
-def fallback_line(language: str | None, tone: Tone, message: str) -> str:
-    """A kind line that fits any message of this tone, chosen by the message (stable, varied)."""
+def written_line(language: str | None, tone: Tone, message: str) -> str:
+    """A kind line that fits any message of this tone, chosen by the message (stable, varied):
+    for a question whose sampled answers all failed."""
     lang = reply_language(language) or "en"
-    lines = FALLBACKS[lang][tone]
+    lines = LINES[lang][tone]
     return lines[zlib.crc32(message.encode("utf-8")) % len(lines)]
+
+
+def line_pool(language: str | None, tone: Tone,
+              avoid: Sequence[str] = ()) -> tuple[tuple[str, Tone], ...]:
+    """The lines of ``tone`` the model may choose from after its opener, less those the
+    conversation's recent replies said."""
+    lang = reply_language(language) or "en"
+    pool = tuple((line, tone) for line in LINES[lang][tone])
+    kept = tuple(p for p in pool if not any(p[0] in a for a in avoid))
+    return kept or pool

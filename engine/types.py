@@ -52,10 +52,10 @@ class ReplyStats:
     trimmed_messages: int = 0  # oldest history messages left out to fit the context
     notices: list[str] = field(default_factory=list)
     # the sampled starts of the reply: text, the faults found (engine.pick) and the model's
-    # mean log-probability per token; ``fallback`` when none passed and a plain kind line was
-    # said instead
+    # mean log-probability per token; ``written`` when the reply's body is a written line
+    # (engine.openers.LINES) the model chose, not text it sampled
     candidates: list[tuple[str, list[str], float]] = field(default_factory=list)
-    fallback: bool = False
+    written: bool = False
 
 
 @dataclass

@@ -6,13 +6,13 @@ from __future__ import annotations
 import pytest
 
 from qwen_aio.engine.openers import (
-    FALLBACKS,
+    LINES,
     OPENERS,
     SURE_NEGATIVE,
     SURE_POSITIVE,
-    fallback_line,
     opener_pool,
     tone_for,
+    written_line,
 )
 from qwen_aio.engine.pick import (
     Candidate,
@@ -93,20 +93,20 @@ def test_no_opener_for_another_language() -> None:
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
-def test_fallback_lines_never_take_the_wrong_side(lang: str) -> None:
-    for line in FALLBACKS[lang]["negative"] + FALLBACKS[lang]["neutral"]:
+def test_written_lines_never_take_the_wrong_side(lang: str) -> None:
+    for line in LINES[lang]["negative"] + LINES[lang]["neutral"]:
         assert not cheers(line), line
-    for line in FALLBACKS[lang]["positive"] + FALLBACKS[lang]["neutral"]:
+    for line in LINES[lang]["positive"] + LINES[lang]["neutral"]:
         assert not pities(line), line
 
 
-def test_fallback_lines_vary_with_the_message_and_are_stable() -> None:
+def test_written_lines_vary_with_the_message_and_are_stable() -> None:
     messages = [f"message number {i}" for i in range(40)]
-    lines = {fallback_line("en", "negative", m) for m in messages}
-    assert len(lines) == len(FALLBACKS["en"]["negative"])  # all of them get used
-    once = fallback_line("zh", "negative", "外婆走了")
-    assert fallback_line("zh", "negative", "外婆走了") == once
-    assert fallback_line("zh", "neutral", "嗯") in FALLBACKS["zh"]["neutral"]
+    lines = {written_line("en", "negative", m) for m in messages}
+    assert len(lines) == len(LINES["en"]["negative"])  # all of them get used
+    once = written_line("zh", "negative", "外婆走了")
+    assert written_line("zh", "negative", "外婆走了") == once
+    assert written_line("zh", "neutral", "嗯") in LINES["zh"]["neutral"]
 
 
 @pytest.mark.parametrize(("text", "cheer"), [
@@ -171,15 +171,18 @@ def _cand(seq: int, text: str, hard: list[str] | None = None, logprob: float = -
     return c
 
 
-def test_pick_skips_hard_faults_and_prefers_what_fits_this_message() -> None:
+def test_pick_skips_hard_faults_and_prefers_what_the_model_finds_likely() -> None:
     msg = "My grandmother passed away last night."
-    cands = [_cand(0, "It happens.", ["echo"]),
-             _cand(1, "Thank you for sharing."),
-             _cand(2, "Your grandmother must have loved you.")]
-    assert pick(cands, msg) is cands[2]  # names what happened; the other fits any message
-    # the model's own likelihood breaks the tie between two stock lines
+    cands = [_cand(0, "It happens.", ["echo"], logprob=-1.0),
+             _cand(1, "Thank you for sharing.", logprob=-15.0),
+             _cand(2, "Your grandmother must have loved you.", logprob=-4.0)]
+    assert pick(cands, msg) is cands[2]
+    # mean per token: a long likely text is not beaten by a short unlikely one
     a, b = _cand(0, "Take care.", logprob=-20.0), _cand(1, "Be well.", logprob=-2.0)
     assert pick([a, b], msg) is b
+    long_likely = _cand(0, "x", logprob=-10.0, tokens=20)
+    short_unlikely = _cand(1, "y", logprob=-4.0, tokens=2)
+    assert pick([short_unlikely, long_likely], msg) is long_likely
 
 
 def test_pick_is_none_when_every_candidate_has_a_hard_fault() -> None:
