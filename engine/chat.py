@@ -356,11 +356,11 @@ class ChatPass:
         question = is_question(text)
         return ReplyPlan(
             text, lang, mood if mood in ("Positive", "Negative") else None,
-            tone_for(mood, confidence),
+            tone_for(mood, confidence, text),
             opener_pool(lang, question=question, avoid=recent),
             opener_pool(lang, question=question, neutral_only=True, avoid=recent),
             question=question, recent=recent,
-            more_sentences=(None if max_tokens > LONG_REPLY else 3) if question else
+            more_sentences=(None if max_tokens > LONG_REPLY else 1) if question else
             0 if max_tokens <= LONG_REPLY else 2)
 
     @staticmethod
@@ -557,7 +557,8 @@ class ChatPass:
         tone (the likeliest when sampling is greedy)."""
         sep = " " if head_text and plan.language != "zh" else ""
         walk = [(self._opener_tokens(sep + line), tone)
-                for line, tone in line_pool(plan.language, plan.tone, plan.recent)]
+                for line, tone in line_pool(plan.language, plan.tone, plan.recent,
+                                            opener=head_text)]
         walk = [(toks, tone) for toks, tone in walk if len(toks) <= budget]
         decoder = self._decoder([])
         rng = np.random.default_rng(self._seed + self._replies) if temperature > 0 else None

@@ -20,6 +20,7 @@ with a line of its tone when every candidate fails.
 
 from __future__ import annotations
 
+import re
 import zlib
 from collections.abc import Sequence
 from typing import Literal
@@ -107,7 +108,6 @@ LINES: dict[str, dict[Tone, tuple[str, ...]]] = {
     "en": {
         "negative": (
             "That's a lot to carry, and it makes sense that you feel this way.",
-            "I'm here with you, and you don't have to go through this alone.",
             "Be gentle with yourself today; you're doing the best you can.",
             "If you want to tell me more about what happened, I'm listening.",
             "Anyone would feel the same in your place.",
@@ -130,7 +130,6 @@ LINES: dict[str, dict[Tone, tuple[str, ...]]] = {
     "zh": {
         "negative": (
             "换作是谁都会难受的，你的感受很正常。",
-            "我在这儿陪着你，你不是一个人。",
             "想说的话随时跟我说，我一直都在。",
             "今天对自己温柔一点吧。",
             "这些事压在心里一定很累。",
@@ -153,14 +152,28 @@ LINES: dict[str, dict[Tone, tuple[str, ...]]] = {
 }
 
 
-def tone_for(label: str | None, confidence: float | None) -> Tone:
-    """The tone a reply may take: the label's when the mood pass is sure, else neutral.
+# Words that say the feeling is not what the other words say. Cheerful words with "again",
+# "又" or a thank-you to "whoever" are how a complaint is told sarcastically; laughter under bad
+# words ("I'm dead 😂", "笑死") is how something funny is told. Either makes the label unsure:
+# read blind, the mood pass was confidently wrong on exactly these, and so was the chat model.
+_SARCASM = re.compile(
+    r"\b(again|another|whoever|love how|just perfect|so done|thanks a lot|of course)\b|"
+    r"又|居然|竟然|还让|真是.{0,12}[呢啊]|好家伙|可以可以|呵呵|服了|受够|“[^”]{1,6}”",
+    re.IGNORECASE)
+_LAUGHTER = re.compile(r"😂|🤣|😆|\b(lol|lmao|haha\w*)\b|哈哈|笑死", re.IGNORECASE)
+
+
+def tone_for(label: str | None, confidence: float | None, message: str = "") -> Tone:
+    """The tone a reply may take: the label's when the mood pass is sure and ``message`` has
+    no sign of sarcasm (for Positive) or laughter (for Negative); else neutral.
 
     A label given without its confidence (an older caller) counts as unsure.
     """
-    if label == "Negative" and confidence is not None and confidence >= SURE_NEGATIVE:
+    if (label == "Negative" and confidence is not None and confidence >= SURE_NEGATIVE
+            and not _LAUGHTER.search(message)):
         return "negative"
-    if label == "Positive" and confidence is not None and confidence >= SURE_POSITIVE:
+    if (label == "Positive" and confidence is not None and confidence >= SURE_POSITIVE
+            and not _SARCASM.search(message)):
         return "positive"
     return "neutral"
 
@@ -199,11 +212,18 @@ def written_line(language: str | None, tone: Tone, message: str) -> str:
     return lines[zlib.crc32(message.encode("utf-8")) % len(lines)]
 
 
-def line_pool(language: str | None, tone: Tone,
-              avoid: Sequence[str] = ()) -> tuple[tuple[str, Tone], ...]:
-    """The lines of ``tone`` the model may choose from after its opener, less those the
-    conversation's recent replies said."""
+def line_pool(language: str | None, tone: Tone, avoid: Sequence[str] = (),
+              opener: str = "") -> tuple[tuple[str, Tone], ...]:
+    """The lines of ``tone`` the model may choose from after ``opener``, less those the
+    conversation's recent replies said and those that would say the opener again ("我在听。
+    我在听，你慢慢说。")."""
     lang = reply_language(language) or "en"
-    pool = tuple((line, tone) for line in LINES[lang][tone])
+    pool = tuple((line, tone) for line in LINES[lang][tone]
+                 if not opener or not _overlaps(opener, line))
     kept = tuple(p for p in pool if not any(p[0] in a for a in avoid))
     return kept or pool
+
+
+def _overlaps(opener: str, line: str) -> bool:
+    core = opener.rstrip("。！？.!?，, ")
+    return len(core) >= 2 and (core in line or line.startswith(core[:4]))

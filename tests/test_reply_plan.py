@@ -225,3 +225,25 @@ def test_a_thinking_model_starts_its_turn_with_an_empty_thought() -> None:
     assert segs[-1].endswith("<|im_start|>assistant\n<think>\n\n</think>\n\n")
     plain = PromptFormat(_TemplateOnly("<|im_start|>{{ messages }}"))  # type: ignore[arg-type]
     assert plain.segments([Message("user", "hi")], True)[-1].endswith("assistant\n")
+
+
+@pytest.mark.parametrize(("message", "label", "tone"), [
+    ("Great, my flight got cancelled again. Just perfect.", "Positive", "neutral"),
+    ("真棒，周末又被叫去公司“自愿”加班", "Positive", "neutral"),
+    ("Wow, thanks so much to whoever took my lunch", "Positive", "neutral"),
+    ("I got the job!", "Positive", "positive"),
+    ("I'm dead 😂 my cat just fell off the couch", "Negative", "neutral"),
+    ("笑死，我家狗把自己卡在沙发底下了", "Negative", "neutral"),
+    ("My grandmother passed away last night.", "Negative", "negative"),
+])
+def test_sarcasm_and_laughter_make_a_sure_label_unsure(message: str, label: str,
+                                                        tone: str) -> None:
+    assert tone_for(label, 0.99, message) == tone
+
+
+def test_a_line_never_repeats_its_opener() -> None:
+    from qwen_aio.engine.openers import line_pool
+
+    lines = [line for line, _ in line_pool("zh", "neutral", opener="我在听。")]
+    assert lines and not any("我在听" in line for line in lines)
+    assert len(line_pool("en", "negative", opener="I hear you.")) == len(LINES["en"]["negative"])

@@ -34,6 +34,8 @@ CONFIGS: dict[str, dict[str, Any]] = {
     # variants tried while tuning (docs/replies/README.md)
     "planned-p1.1": {"plan": True, "penalty": 1.1},
     "planned-4": {"plan": True, "candidates": 4},
+    # the first reading's plan, re-read beside the second (its replies copied, not remade)
+    "planned-v1": {"plan": True},
 }
 PER_SHEET = 130  # items per reader's sheet: one sitting of careful reading
 
@@ -83,7 +85,7 @@ def _reply(engine: Engine, history: Sequence[Message], text: str, config: str,
     item.reply = "".join(stream).strip()
     st = stream.stats
     item.label, item.confidence = mood.label, round(mood.confidence, 3)
-    item.stop_reason, item.fallback = st.stop_reason, st.fallback
+    item.stop_reason, item.fallback = st.stop_reason, st.written
     item.ttft_ms, item.generated_tokens = round(st.ttft_ms, 1), st.generated_tokens
     item.candidates = st.candidates
     return item
