@@ -34,8 +34,9 @@ CONFIGS: dict[str, dict[str, Any]] = {
     # variants tried while tuning (docs/replies/README.md)
     "planned-p1.1": {"plan": True, "penalty": 1.1},
     "planned-4": {"plan": True, "candidates": 4},
-    # the first reading's plan, re-read beside the second (its replies copied, not remade)
+    # earlier readings' plans, re-read beside the next (their replies copied, not remade)
     "planned-v1": {"plan": True},
+    "planned-v2": {"plan": True},
 }
 PER_SHEET = 130  # items per reader's sheet: one sitting of careful reading
 
