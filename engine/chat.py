@@ -70,7 +70,8 @@ class ReplyPlan:
     allowed: Tone  # the label's tone when the mood pass is sure of it, else "neutral"
     openers: tuple[tuple[str, Tone], ...]  # every opener, with its tone
     neutral: tuple[tuple[str, Tone], ...]  # the neutral ones (and those for a question)
-    question: bool = False  # sampled text (checked) instead of a written line
+    question: bool = False  # a question: lines to think it through, or (long) sampled text
+    sampled: bool = False  # the body is sampled (checked candidates), not a written line
     recent: tuple[str, ...] = ()  # the conversation's last replies: lines not to repeat
     # sentences the reply may say after the kept candidate's (None: up to the token limit,
     # for a question at the long length). A small model's later sentences are where it
@@ -359,7 +360,7 @@ class ChatPass:
             tone_for(mood, confidence, text),
             opener_pool(lang, question=question, avoid=recent),
             opener_pool(lang, question=question, neutral_only=True, avoid=recent),
-            question=question, recent=recent,
+            question=question, recent=recent, sampled=question and max_tokens > LONG_REPLY,
             more_sentences=(None if max_tokens > LONG_REPLY else 1) if question else
             0 if max_tokens <= LONG_REPLY else 2)
 
@@ -510,7 +511,7 @@ class ChatPass:
         if budget <= 0:
             stats.stop_reason = "limit"
             return
-        if not plan.question:
+        if not plan.sampled:
             yield from self._written(plan, head_text, budget, temperature, cancel, stats)
             return
         # each branch may take ``budget`` cells of the cache (all share the window): fewer
@@ -558,7 +559,7 @@ class ChatPass:
         sep = " " if head_text and plan.language != "zh" else ""
         walk = [(self._opener_tokens(sep + line), tone)
                 for line, tone in line_pool(plan.language, plan.tone, plan.recent,
-                                            opener=head_text)]
+                                            opener=head_text, question=plan.question)]
         walk = [(toks, tone) for toks, tone in walk if len(toks) <= budget]
         decoder = self._decoder([])
         rng = np.random.default_rng(self._seed + self._replies) if temperature > 0 else None

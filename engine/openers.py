@@ -14,8 +14,10 @@ by the model by walking their tokens greedily in the chat context:
 - the line follows the opener's tone, and a conversation does not hear the same one twice
   in a row.
 
-A question gets sampled text (a written line cannot answer it), checked by `engine.pick`,
-with a line of its tone when every candidate fails.
+A question gets a line that helps the person think it through (read blind, the model's own
+answers were wrong four times in five at the normal length). At the long length, where the
+person asked for more, its answer is sampled: several candidates side by side, checked by
+`engine.pick`, with a line when every one fails.
 """
 
 from __future__ import annotations
@@ -65,7 +67,6 @@ OPENERS: dict[str, dict[Pool, tuple[str, ...]]] = {
         "question": (
             "Good question.",
             "Sure, let's think about it together.",
-            "Here are a few ideas.",
             "That's a big decision.",
         ),
     },
@@ -95,10 +96,26 @@ OPENERS: dict[str, dict[Pool, tuple[str, ...]]] = {
         "question": (
             "这是个好问题。",
             "我们一起想想吧。",
-            "可以试试这几个办法：",
             "这确实值得好好想想。",
         ),
     },
+}
+
+# After the opener of a reply to a question (at the normal length): a kind way to think it
+# through together, which a wrong answer never is.
+QUESTION_LINES: dict[str, tuple[str, ...]] = {
+    "en": (
+        "What matters most to you in this?",
+        "What have you thought about so far?",
+        "What's your gut feeling telling you?",
+        "Tell me a bit more, and we can work through it step by step.",
+    ),
+    "zh": (
+        "你自己心里更倾向哪一种？",
+        "你最担心的是哪一点？",
+        "跟我多说一点，我们一步一步来理一理。",
+        "你自己是怎么想的？",
+    ),
 }
 
 # What a reply to news says after its opener (and a reply to a question when every sampled
@@ -213,13 +230,13 @@ def written_line(language: str | None, tone: Tone, message: str) -> str:
 
 
 def line_pool(language: str | None, tone: Tone, avoid: Sequence[str] = (),
-              opener: str = "") -> tuple[tuple[str, Tone], ...]:
-    """The lines of ``tone`` the model may choose from after ``opener``, less those the
-    conversation's recent replies said and those that would say the opener again ("我在听。
-    我在听，你慢慢说。")."""
+              opener: str = "", question: bool = False) -> tuple[tuple[str, Tone], ...]:
+    """The lines of ``tone`` (or those for a ``question``) the model may choose from after
+    ``opener``, less those the conversation's recent replies said and those that would say
+    the opener again ("我在听。我在听，你慢慢说。")."""
     lang = reply_language(language) or "en"
-    pool = tuple((line, tone) for line in LINES[lang][tone]
-                 if not opener or not _overlaps(opener, line))
+    lines = QUESTION_LINES[lang] if question else LINES[lang][tone]
+    pool = tuple((line, tone) for line in lines if not opener or not _overlaps(opener, line))
     kept = tuple(p for p in pool if not any(p[0] in a for a in avoid))
     return kept or pool
 

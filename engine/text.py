@@ -97,6 +97,9 @@ def ends_sentence(text: str) -> bool:
         unicodedata.category(ch) == "So" for ch in stripped[len(core):])
 
 
+_LIST_MARK = re.compile(r"(?:^|\n)\s*(?:\d{1,2}|[a-zA-Z])[.)]$")
+
+
 def may_stop_after(text: str, next_piece: str | None) -> bool:
     """True when the chat pass may end a reply after ``text``, given the next piece it sampled.
 
@@ -110,6 +113,8 @@ def may_stop_after(text: str, next_piece: str | None) -> bool:
         return True
     core = _strip_tail(text)
     if not core or core[-1] not in SENTENCE_ENDS:
+        return False
+    if _LIST_MARK.search(core):  # "1." starts a list item, it ends nothing
         return False
     if core[-1] == "." and len(core) == len(text):
         return next_piece is None or next_piece[:1] in ("", " ", "\n")

@@ -247,3 +247,19 @@ def test_a_line_never_repeats_its_opener() -> None:
     lines = [line for line, _ in line_pool("zh", "neutral", opener="我在听。")]
     assert lines and not any("我在听" in line for line in lines)
     assert len(line_pool("en", "negative", opener="I hear you.")) == len(LINES["en"]["negative"])
+
+
+def test_a_list_number_is_not_a_sentence_end() -> None:
+    from qwen_aio.engine.text import may_stop_after
+
+    assert not may_stop_after("Here are some ideas:\n\n1.", " ")
+    assert not may_stop_after("可以这样：\n2)", None)
+    assert may_stop_after("I finished at 1.", " ") and may_stop_after("好的。", None)
+
+
+def test_question_lines_are_kind_and_neutral() -> None:
+    from qwen_aio.engine.openers import QUESTION_LINES, line_pool
+
+    for lang, lines in QUESTION_LINES.items():
+        assert {line for line, _ in line_pool(lang, "negative", question=True)} == set(lines)
+        assert not any(cheers(line) or pities(line) for line in lines)

@@ -82,7 +82,7 @@ def test_lines_vary_across_replies(engine: Engine) -> None:
 
 def test_candidates_are_sampled_side_by_side_for_a_question(engine: Engine) -> None:
     text = "What could I cook for a friend who just had surgery?"
-    stream = engine.chat([], text, max_tokens=128, mood="Negative", confidence=0.7)
+    stream = engine.chat([], text, max_tokens=512, mood="Negative", confidence=0.7)
     reply = "".join(stream)
     st = stream.stats
     assert len(st.candidates) == CANDIDATES
@@ -101,7 +101,7 @@ def test_greedy_replies_sample_one_candidate_and_repeat(engine: Engine) -> None:
     replies = []
     for _ in range(2):
         engine.rewind([])
-        stream = engine.chat([], text, max_tokens=64, temperature=0, mood="Positive",
+        stream = engine.chat([], text, max_tokens=300, temperature=0, mood="Positive",
                              confidence=0.95)
         replies.append("".join(stream))
         assert len(stream.stats.candidates) == 1
@@ -136,7 +136,7 @@ def test_when_no_candidate_passes_a_kind_line_is_said_and_the_cache_stays_right(
 
     text = "I studied all night and still failed the exam. What do I do now?"
     monkeypatch.setattr(chat_module, "check", lambda *a, **k: Verdict(hard=["echo"]))
-    stream = engine.chat([], text, max_tokens=128, mood="Negative", confidence=0.99)
+    stream = engine.chat([], text, max_tokens=512, mood="Negative", confidence=0.99)
     reply = "".join(stream)
     assert stream.stats.written and stream.stats.stop_reason == "end"
     assert len(stream.stats.candidates) == CANDIDATES
@@ -176,10 +176,17 @@ def test_a_system_prompt_of_ones_own_turns_the_plan_off(engine: Engine) -> None:
     assert stream.stats.candidates == []
 
 
-def test_a_reply_to_a_question_may_go_on_to_its_limit(engine: Engine) -> None:
+def test_a_question_gets_a_line_to_think_it_through_or_at_long_length_an_answer(
+        engine: Engine) -> None:
+    from qwen_aio.engine.openers import QUESTION_LINES
+
     text = "Can you list five ideas for a rainy weekend?"
-    stream = engine.chat([], text, max_tokens=96, mood="Positive", confidence=0.9)
-    reply = "".join(stream)
-    # not stopped after one sentence: a question may want a list
-    assert stream.stats.generated_tokens > 20 or stream.stats.written, reply
-    assert not stream.stats.written or stream.stats.candidates  # sampled first
+    normal = engine.chat([], text, max_tokens=128, mood="Positive", confidence=0.9)
+    reply = "".join(normal)
+    assert normal.stats.written and not normal.stats.candidates
+    assert any(reply.endswith(line) for line in QUESTION_LINES["en"]), reply
+    long = engine.chat([], text, max_tokens=512, mood="Positive", confidence=0.9)
+    answer = "".join(long)
+    assert long.stats.candidates  # sampled side by side, checked
+    # not stopped after one sentence: at the long length a question may get a list
+    assert long.stats.generated_tokens > 20 or long.stats.written, answer

@@ -56,7 +56,7 @@ class Item:
     confidence: float = 0.0
     reply: str = ""
     stop_reason: str = ""
-    fallback: bool = False
+    fallback: bool = False  # the body is a written line (ReplyStats.written), not sampled text
     ttft_ms: float = 0.0
     generated_tokens: int = 0
     candidates: list[tuple[str, list[str]]] = field(default_factory=list)
