@@ -145,8 +145,9 @@ _QUESTION = re.compile(
     r"[?？]|^\W*(how|what|why|should|can you|could you|would you|any (ideas|tips|advice)|"
     r"do you|is it|help me|give me|tell me|recommend|suggest|list|explain|describe|write|"
     r"name|show me|please)\b|"
-    r"吗\s*[。！…~～]*\s*$|怎么|如何|该不该|要不要|能不能|可不可以|有没有|为什么|什么|建议|"
-    r"推荐|帮我|给我|列出|解释|介绍一下|讲一个|写一", re.IGNORECASE)
+    r"吗\s*[。！…~～]*\s*$|怎么办|怎么[说做选弄开写跟]|如何|该不该|要不要|能不能|可不可以|为什么|"
+    r"有什么[办建推好]|建议|推荐|帮我|给我[想推列讲出说]|列出|解释一下|介绍一下|讲一个|写一",
+    re.IGNORECASE)
 
 
 def is_question(text: str) -> bool:

@@ -197,6 +197,11 @@ def test_pick_is_none_when_every_candidate_has_a_hard_fault() -> None:
     ("周末去哪玩比较好？", True),
     ("My grandmother passed away last night.", False),
     ("考上研了！", False),
+    ("怎么跟爸妈说我挂科了？", True),
+    ("帮我列个成都三天的行程呗", True),
+    ("奶奶走了一个月了，今天收拾她房间，翻出来她给我织了一半的毛衣", False),
+    ("相亲对象一上来就问我月薪多少、有没有房", False),
+    ("今天什么都没做成", False),
 ])
 def test_is_question(text: str, asks: bool) -> None:
     assert is_question(text) is asks

@@ -37,6 +37,7 @@ CONFIGS: dict[str, dict[str, Any]] = {
     # earlier readings' plans, re-read beside the next (their replies copied, not remade)
     "planned-v1": {"plan": True},
     "planned-v2": {"plan": True},
+    "planned-v3": {"plan": True},
 }
 PER_SHEET = 130  # items per reader's sheet: one sitting of careful reading
 
