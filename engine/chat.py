@@ -452,7 +452,10 @@ class ChatPass:
                             stats.ttft_ms = (t_first - t0) * 1000
                         yield piece
                         shown = len(text)
-                if stats.stop_reason:  # ended (the model's end, the limit, a fallback)
+                    if t_first and len(generated) > 1:  # the window shows the reply's speed
+                        stats.decode_tps = (len(generated) - 1) / max(
+                            time.perf_counter() - t_first, 1e-6)
+                if stats.stop_reason:  # ended (the model's end, the limit, a written line)
                     if stats.stop_reason != "cancelled":
                         self._after_reply(stats.stop_reason, generated, cancel)
                     return

@@ -67,6 +67,7 @@ def test_news_gets_an_opener_and_a_line_of_the_same_tone(engine: Engine) -> None
     tone = "neutral" if opener[1] in ("neutral", "question") else opener[1]
     assert st.written and line in LINES["en"][tone], reply
     assert st.candidates == [] and st.stop_reason == "end"
+    assert st.decode_tps > 0 and st.generated_tokens > 1  # the window shows the speed
     assert engine._chat.ctx.consistent()
 
 
