@@ -334,8 +334,10 @@ class ChatPass:
         stats = ReplyStats()
         t0 = time.perf_counter()
         max_tokens = self._cap(max_tokens, stats)
+        # the hint follows the companion's rule even when every token is wanted (benchmarks),
+        # so that it matches what `prepare` evaluated while the person typed
         planned = plan and stop_at_end
-        hint_tokens = self._hint_tokens(text, self._hint_mood(text, mood, planned),
+        hint_tokens = self._hint_tokens(text, self._hint_mood(text, mood, plan),
                                         max_tokens) if hint else []
         prompt = self.build(history, text, system_prompt, max_tokens, stats, hint_tokens)
         stats.prompt_tokens = len(prompt)

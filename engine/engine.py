@@ -104,7 +104,7 @@ class Engine:
         the opener, the candidates and the checks (the comparison in docs/replies)."""
         if not text.strip():
             raise EmptyInput()
-        plan = plan and hint and stop_at_end and _companion(system_prompt)
+        plan = plan and hint and _companion(system_prompt)  # and stop_at_end: see ChatPass
         return self._chat.stream(history, text, max_tokens=max(1, max_tokens),
                                  system_prompt=system_prompt or DEFAULT_CHAT_SYSTEM_PROMPT,
                                  temperature=self._temperature(temperature), cancel=cancel,
