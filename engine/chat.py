@@ -46,6 +46,9 @@ MAX_BACKTRACKS = 8  # the refusal guard's undo steps per reply; then the reply g
 # The repetition penalty looks this many tokens back, counting the person's message and the
 # previous reply first (see ChatPass._sampler).
 PENALTY_LAST_N = 64
+# An opener and a line take up to about 30 tokens: a smaller limit (a benchmark's 4 tokens, a
+# setting of the person's) gets the free loop, which fits any limit.
+PLAN_MIN_TOKENS = 24
 LONG_REPLY = 256  # token limits above this ("long") let a planned reply say a little more
 PENALTY_REPEAT = 1.3  # measured: 1.1 left a reply in 10 echoing the message
 _SENTENCE_END_TEXTS = (".", "!", "?", "。", "！", "？", "…", "...", "!!", "！！", ".\n", "!\n",
@@ -336,7 +339,7 @@ class ChatPass:
         max_tokens = self._cap(max_tokens, stats)
         # the hint follows the companion's rule even when every token is wanted (benchmarks),
         # so that it matches what `prepare` evaluated while the person typed
-        planned = plan and stop_at_end
+        planned = plan and stop_at_end and max_tokens >= PLAN_MIN_TOKENS
         hint_tokens = self._hint_tokens(text, self._hint_mood(text, mood, plan),
                                         max_tokens) if hint else []
         prompt = self.build(history, text, system_prompt, max_tokens, stats, hint_tokens)

@@ -191,3 +191,17 @@ def test_a_question_gets_a_line_to_think_it_through_or_at_long_length_an_answer(
     assert long.stats.candidates  # sampled side by side, checked
     # not stopped after one sentence: at the long length a question may get a list
     assert long.stats.generated_tokens > 20 or long.stats.written, answer
+
+
+def test_a_limit_too_small_for_an_opener_and_a_line_samples_freely(engine: Engine) -> None:
+    from qwen_aio.engine.chat import PLAN_MIN_TOKENS
+
+    for limit in (2, 4, PLAN_MIN_TOKENS - 1):
+        stream = engine.chat([], "I finally finished my thesis!", max_tokens=limit,
+                             mood="Positive", confidence=0.95)
+        reply = "".join(stream)
+        assert reply and stream.stats.ttft_ms > 0, limit  # never an empty reply
+        assert not stream.stats.written and 0 < stream.stats.generated_tokens <= limit
+    short = engine.chat([], "I finally finished my thesis!", max_tokens=32, mood="Positive",
+                        confidence=0.95)
+    assert "".join(short) and short.stats.written  # the short preset still gets the plan
