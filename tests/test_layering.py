@@ -112,7 +112,10 @@ def test_the_core_loads_no_qt() -> None:
         "build_parser()")
     assert "llama_cpp" in modules
     assert not _loaded(modules, "PySide6")
+    # Qt-free helpers the CLI shares with the window: the run options and when to offer
+    # Continue (`qwen-aio chat`'s /continue)
     assert _loaded(modules, "qwen_aio.desktop") == ["qwen_aio.desktop",
+                                                     "qwen_aio.desktop.continuing",
                                                      "qwen_aio.desktop.options"]
 
 
