@@ -114,15 +114,6 @@ def speaks_as_person(message: str, reply: str) -> bool:
     return False
 
 
-def relevance(message: str, reply: str) -> float:
-    """The share of the reply's words that come from the message: 0 fits any message."""
-    said = {u for u in _units(message) if u not in _STOP}
-    units = [u for u in _units(reply) if u not in _STOP]
-    if not said or not units:
-        return 0.0
-    return sum(u in said for u in units) / len(units)
-
-
 def check(message: str, reply: str, *, language: str | None, label: str | None,
           tone: str) -> Verdict:
     """The faults of ``reply`` (the part the model wrote, without the opener) to ``message``.
